@@ -1,0 +1,1 @@
+"""The conversational agent: LangGraph planner over persisted dialog state; settings and wiring."""

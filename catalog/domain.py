@@ -1,0 +1,114 @@
+"""Domain types: Item, Interaction and the Catalog that owns the ID vocabulary.
+
+Plain dataclasses: they cross no process boundary. Persistence rows live in ``catalog.store`` and
+are converted at its edge, so the rest of the code never sees SQLAlchemy objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from catalog.errors import UnknownItemError
+
+if TYPE_CHECKING:
+    from catalog.titles import TitleIndex, TitleMatch
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One catalog item. ``title`` is the display title without the year (``"Matrix, The"``)."""
+
+    id: int
+    title: str
+    year: int | None = None
+    genres: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # most frequent user tags first
+    overview: str = ""
+    popularity: int = 0  # number of interactions
+    mean_rating: float | None = None
+
+    @property
+    def display_title(self) -> str:
+        """Title with the year, as people write it: ``"Matrix, The (1999)"``."""
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """A user's rating of an item at a time (unix seconds). Ratings are on the catalog's scale."""
+
+    user_id: int
+    item_id: int
+    rating: float
+    timestamp: int
+
+
+@dataclass(eq=False)
+class Catalog:
+    """The items of a catalog, looked up by id, by dense position, or by a fuzzy title.
+
+    The ID vocabulary maps external item ids to dense positions ``0..n-1`` in id order, which
+    models and arrays use; FAISS stores the external ids themselves so they stay stable.
+    """
+
+    items: Sequence[Item]
+    _by_id: dict[int, Item] = field(init=False, repr=False)
+    _position: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ordered = sorted(self.items, key=lambda item: item.id)
+        self.items = tuple(ordered)
+        self._by_id = {item.id: item for item in ordered}
+        if len(self._by_id) != len(ordered):
+            raise ValueError("catalog item ids must be unique")
+        self._position = {item.id: pos for pos, item in enumerate(ordered)}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._by_id
+
+    @property
+    def ids(self) -> list[int]:
+        """Item ids in vocabulary order."""
+        return [item.id for item in self.items]
+
+    def get(self, item_id: int) -> Item:
+        """The item with this id; raises :class:`UnknownItemError` when there is none."""
+        try:
+            return self._by_id[item_id]
+        except KeyError:
+            raise UnknownItemError(item_id) from None
+
+    def position(self, item_id: int) -> int:
+        """Dense position of an item in the ID vocabulary."""
+        try:
+            return self._position[item_id]
+        except KeyError:
+            raise UnknownItemError(item_id) from None
+
+    def known(self, item_ids: Iterable[int]) -> list[int]:
+        """The ids that are in the catalog, in the given order (unknown ids are data, not errors)."""
+        return [item_id for item_id in item_ids if item_id in self._by_id]
+
+    @cached_property
+    def genres(self) -> tuple[str, ...]:
+        """Every genre used by some item, sorted."""
+        return tuple(sorted({genre for item in self.items for genre in item.genres}))
+
+    @cached_property
+    def _titles(self) -> TitleIndex:
+        from catalog.titles import TitleIndex
+
+        return TitleIndex(self.items)
+
+    def search_titles(self, query: str, limit: int = 5) -> list[TitleMatch]:
+        """Ranked fuzzy title matches with scores; see :mod:`catalog.titles`."""
+        return self._titles.search(query, limit=limit)

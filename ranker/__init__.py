@@ -1,0 +1,1 @@
+"""Offline ranking: the PyTorch DNN ranker, its training, baselines and offline metrics (issue 3)."""

@@ -1,0 +1,1 @@
+"""Simulated users with hidden targets, the evaluation runner and its reports."""

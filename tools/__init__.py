@@ -1,0 +1,1 @@
+"""LangChain tools over the retriever, filters, ranker and item lookup, and the hallucination guard."""

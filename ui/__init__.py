@@ -1,0 +1,1 @@
+"""Edges people touch: the `recbot` CLI, the Chainlit app and the embeddable widget."""
