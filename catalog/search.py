@@ -1,0 +1,210 @@
+"""Retrieval: item filters, their vectorised evaluation, and the Retriever over the vector index.
+
+A filter becomes an array of allowed ids (numpy masks over the whole catalog, so it stays fast on
+10^5+ items) that :class:`~catalog.index.VectorIndex` applies inside the FAISS search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from catalog.domain import Catalog
+from catalog.embeddings import Embedder
+from catalog.errors import ArtifactError, IndexMismatchError, UnknownItemError
+from catalog.index import Candidate, VectorIndex
+
+MISSING_YEAR = np.iinfo(np.int32).min  # fails every year bound
+# Excluding at most this many ids (and nothing else) is done by fetching k + len(excluded) and
+# dropping them: cheaper than an id filter that allows nearly the whole catalog.
+OVERFETCH_MAX_EXCLUDED = 256
+
+
+def _casefolded(genres: Iterable[str]) -> frozenset[str]:
+    return frozenset(genre.casefold() for genre in genres)
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items a search may return. The default filter allows every item.
+
+    ``include_genres``: the item has ANY of them; ``exclude_genres``: NONE of them (both compared
+    case-insensitively, unknown genres match nothing); ``min_year``/``max_year``: inclusive, an
+    item without a year fails any bound; ``exclude_ids``: never these items.
+    """
+
+    include_genres: frozenset[str] = field(default_factory=frozenset)
+    exclude_genres: frozenset[str] = field(default_factory=frozenset)
+    min_year: int | None = None
+    max_year: int | None = None
+    exclude_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        # Accept any iterable and store casefolded frozensets, so equal filters compare equal.
+        object.__setattr__(self, "include_genres", _casefolded(self.include_genres))
+        object.__setattr__(self, "exclude_genres", _casefolded(self.exclude_genres))
+        object.__setattr__(self, "exclude_ids", frozenset(int(i) for i in self.exclude_ids))
+
+    def is_empty(self) -> bool:
+        """True when the filter allows every item."""
+        return not self.exclude_ids and self.only_excludes_ids()
+
+    def only_excludes_ids(self) -> bool:
+        """True when only ``exclude_ids`` restricts the items (no genre or year bounds)."""
+        return (
+            not self.include_genres
+            and not self.exclude_genres
+            and self.min_year is None
+            and self.max_year is None
+        )
+
+    def excluding(self, item_ids: Iterable[int]) -> ItemFilter:
+        """This filter, also excluding ``item_ids``."""
+        return replace(self, exclude_ids=self.exclude_ids | frozenset(item_ids))
+
+
+NO_FILTER = ItemFilter()
+
+
+class ItemMetadata:
+    """The catalog's filterable fields as numpy arrays, one row per item in id order."""
+
+    def __init__(
+        self, ids: np.ndarray, years: np.ndarray, genre_matrix: np.ndarray, genres: Sequence[str]
+    ) -> None:
+        self.ids = ids  # (N,) int64, ascending
+        self.years = years  # (N,) int32, MISSING_YEAR where unknown
+        self.genre_matrix = genre_matrix  # (N, G) bool
+        self.genre_column = {genre: col for col, genre in enumerate(genres)}  # casefolded names
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> ItemMetadata:
+        genres = sorted({genre.casefold() for genre in catalog.genres})
+        column = {genre: col for col, genre in enumerate(genres)}
+        n = len(catalog)
+        ids = np.fromiter((item.id for item in catalog), dtype=np.int64, count=n)
+        years = np.fromiter(
+            (MISSING_YEAR if item.year is None else item.year for item in catalog),
+            dtype=np.int32,
+            count=n,
+        )
+        rows = [row for row, item in enumerate(catalog) for _ in item.genres]
+        cols = [column[genre.casefold()] for item in catalog for genre in item.genres]
+        genre_matrix = np.zeros((n, len(genres)), dtype=bool)
+        genre_matrix[rows, cols] = True
+        return cls(ids, years, genre_matrix, genres)
+
+    def allowed_ids(self, item_filter: ItemFilter) -> np.ndarray | None:
+        """Ascending int64 ids of the items the filter allows; ``None`` when it allows all."""
+        if item_filter.is_empty():
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        if item_filter.include_genres:
+            mask &= self._has_any(item_filter.include_genres)
+        if item_filter.exclude_genres:
+            mask &= ~self._has_any(item_filter.exclude_genres)
+        if item_filter.min_year is not None:
+            mask &= (self.years != MISSING_YEAR) & (self.years >= item_filter.min_year)
+        if item_filter.max_year is not None:
+            mask &= (self.years != MISSING_YEAR) & (self.years <= item_filter.max_year)
+        allowed = self.ids[mask]
+        if item_filter.exclude_ids:
+            excluded = np.fromiter(item_filter.exclude_ids, dtype=np.int64)
+            allowed = allowed[~np.isin(allowed, excluded)]
+        return allowed
+
+    def _has_any(self, genres: frozenset[str]) -> np.ndarray:
+        cols = [self.genre_column[g] for g in genres if g in self.genre_column]
+        if not cols:
+            return np.zeros(len(self.ids), dtype=bool)
+        return np.any(self.genre_matrix[:, cols], axis=1)
+
+
+class Retriever:
+    """Candidate generation: nearest items to a text, an item, or a set of items, under a filter.
+
+    Checks at construction that the index was built with the embedder's model and dimension and
+    holds no item the catalog lacks (a stale index), so searches never meet those surprises.
+    """
+
+    def __init__(self, catalog: Catalog, index: VectorIndex, embedder: Embedder) -> None:
+        info = index.info
+        if info["model_name"] != embedder.model_name or info["dim"] != embedder.dim:
+            raise IndexMismatchError(
+                f"the vector index was built with {info['model_name']} ({info['dim']}-d) but the "
+                f"embedder is {embedder.model_name} ({embedder.dim}-d); run `recbot build`"
+            )
+        metadata = ItemMetadata.from_catalog(catalog)
+        indexed = index.ids
+        stale = indexed[~np.isin(indexed, metadata.ids)]
+        if len(stale):
+            raise ArtifactError(
+                f"the vector index holds {len(stale)} items the catalog lacks "
+                f"(e.g. {int(stale[0])}); run `recbot build`"
+            )
+        self.catalog = catalog
+        self.index = index
+        self.embedder = embedder
+        self.metadata = metadata
+
+    def by_text(self, text: str, k: int, filter: ItemFilter = NO_FILTER) -> list[Candidate]:
+        """Items closest to a free-text description. Blank text raises ``ValueError``.
+
+        Raising rather than returning ``[]``: a blank query is a caller bug (the planner should
+        have asked the person what they want), and an empty list would look like "no matches".
+        """
+        if not text.strip():
+            raise ValueError("by_text needs a non-blank query text")
+        query = self.embedder.embed([text])[0]  # (d,)
+        return self._search(query, k, filter)
+
+    def by_item(self, item_id: int, k: int, filter: ItemFilter = NO_FILTER) -> list[Candidate]:
+        """More like this: the items closest to ``item_id``'s vector, never the item itself.
+
+        :class:`UnknownItemError` when the catalog lacks the item; :class:`ArtifactError` when
+        the catalog has it but the index does not (the index predates the item).
+        """
+        self.catalog.get(item_id)
+        if item_id not in self.index:
+            raise ArtifactError(f"item {item_id} is not in the vector index; run `recbot build`")
+        return self._search(self.index.vector(item_id), k, filter.excluding([item_id]))
+
+    def by_items(
+        self,
+        item_ids: Iterable[int],
+        k: int,
+        filter: ItemFilter = NO_FILTER,
+    ) -> list[Candidate]:
+        """Items closest to the centroid of several items' vectors, excluding those items.
+
+        Ids the catalog or the index lacks are ignored (unknown ids are data). When the catalog
+        knows none of them, raises :class:`UnknownItemError` for the first; when it knows some but
+        the index has none, :class:`ArtifactError`; no ids at all, ``ValueError``.
+        """
+        given = list(dict.fromkeys(item_ids))
+        if not given:
+            raise ValueError("by_items needs at least one item id")
+        known = self.catalog.known(given)
+        if not known:
+            raise UnknownItemError(given[0])
+        usable = [i for i in known if i in self.index]
+        if not usable:
+            raise ArtifactError(f"none of items {known} is in the vector index; run `recbot build`")
+        vectors = self.index.vectors(usable)  # (m, d)
+        centroid = vectors.mean(axis=0)  # (d,)
+        norm = float(np.linalg.norm(centroid))
+        # Opposite vectors can cancel out; the first item is then the best remaining anchor.
+        query = centroid / norm if norm > 1e-6 else vectors[0]
+        return self._search(query, k, filter.excluding(given))
+
+    def _search(self, query: np.ndarray, k: int, item_filter: ItemFilter) -> list[Candidate]:
+        if k <= 0:
+            return []
+        excluded = item_filter.exclude_ids
+        if item_filter.only_excludes_ids() and len(excluded) <= OVERFETCH_MAX_EXCLUDED:
+            hits = self.index.search(query, k + len(excluded))
+            return [hit for hit in hits if hit.item_id not in excluded][:k]
+        allowed = self.metadata.allowed_ids(item_filter)
+        return self.index.search(query, k, allowed=allowed)
