@@ -1,0 +1,273 @@
+"""The app database: SQLAlchemy 2.x typed models and the :class:`Store` that reads and writes them.
+
+An SQLite file by default, any SQLAlchemy URL otherwise. Rows are separate from the domain
+dataclasses and converted at this module's edge. Writing the same catalog twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from catalog.domain import Catalog, Interaction, Item
+from catalog.errors import StoreError
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(512))
+    year: Mapped[int | None]
+    genres: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    overview: Mapped[str] = mapped_column(Text, default="")
+    popularity: Mapped[int] = mapped_column(Integer, default=0)
+    mean_rating: Mapped[float | None] = mapped_column(Float)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n_interactions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InteractionRow(Base):
+    __tablename__ = "interactions"
+    __table_args__ = (UniqueConstraint("user_id", "item_id", "timestamp", name="uq_interaction"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[float] = mapped_column(Float)
+    timestamp: Mapped[int] = mapped_column(Integer)
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What a catalog write changed. All zeros but ``unchanged`` means the data was already there."""
+
+    items_added: int
+    items_updated: int
+    items_removed: int
+    items_unchanged: int
+    interactions_added: int
+    users: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.items_added or self.items_updated or self.items_removed or self.interactions_added
+        )
+
+
+def _item_values(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "year": item.year,
+        "genres": list(item.genres),
+        "tags": list(item.tags),
+        "overview": item.overview,
+        "popularity": item.popularity,
+        "mean_rating": item.mean_rating,
+    }
+
+
+def _row_to_item(row: ItemRow) -> Item:
+    return Item(
+        id=row.id,
+        title=row.title,
+        year=row.year,
+        genres=tuple(row.genres or ()),
+        tags=tuple(row.tags or ()),
+        overview=row.overview or "",
+        popularity=row.popularity or 0,
+        mean_rating=row.mean_rating,
+    )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password hidden, for logs and manifests."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class Store:
+    """Reads and writes items, interactions and users in one database."""
+
+    _CHUNK = 5_000
+
+    def __init__(self, url: str, *, create: bool = True, busy_timeout_s: float = 5.0) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        connect_args: dict[str, Any] = {}
+        if self._sqlite:
+            database = parsed.database
+            if database and database != ":memory:":
+                path = Path(database)
+                if not create and not path.exists():
+                    raise StoreError(f"No database at {path}. Run `recbot build` first.")
+                path.parent.mkdir(parents=True, exist_ok=True)
+            connect_args["timeout"] = busy_timeout_s
+        try:
+            self.engine: Engine = create_engine(url, connect_args=connect_args)
+        except (SQLAlchemyError, ImportError) as error:
+            raise StoreError(f"Cannot open the database {redact_url(url)}: {error}") from error
+        if self._sqlite:
+            event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
+        if create:
+            with self._guard("create the schema in"):
+                Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Translate driver errors into a StoreError a person can act on."""
+        try:
+            yield
+        except OperationalError as error:
+            text = str(error.orig).lower()
+            where = redact_url(self.url)
+            if "locked" in text or "busy" in text:
+                raise StoreError(
+                    f"The database {where} is locked by another process; "
+                    "wait for it to finish (another `recbot build`?) and try again."
+                ) from error
+            raise StoreError(f"Could not {doing} the database {where}: {error.orig}") from error
+        except SQLAlchemyError as error:
+            raise StoreError(
+                f"Could not {doing} the database {redact_url(self.url)}: {error}"
+            ) from error
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        return sqlite_insert(table) if self._sqlite else pg_insert(table)
+
+    def write_catalog(self, catalog: Catalog, interactions: Sequence[Interaction]) -> WriteReport:
+        """Make the database hold exactly this catalog and at least these interactions.
+
+        Items are upserted by id and items no longer in the catalog are removed (with their
+        interactions), so the database mirrors its source; interactions are inserted once each.
+        """
+        with self._guard("write to"), Session(self.engine) as session, session.begin():
+            added, updated, unchanged, removed = self._sync_items(session, catalog)
+            users = sorted({i.user_id for i in interactions})
+            for chunk in _chunks([{"id": u, "n_interactions": 0} for u in users], self._CHUNK):
+                session.execute(self._insert(UserRow).on_conflict_do_nothing(), chunk)
+            before = session.scalar(select(func.count()).select_from(InteractionRow)) or 0
+            rows = [
+                {
+                    "user_id": i.user_id,
+                    "item_id": i.item_id,
+                    "rating": i.rating,
+                    "timestamp": i.timestamp,
+                }
+                for i in interactions
+                if i.item_id in catalog
+            ]
+            for chunk in _chunks(rows, self._CHUNK):
+                session.execute(self._insert(InteractionRow).on_conflict_do_nothing(), chunk)
+            after = session.scalar(select(func.count()).select_from(InteractionRow)) or 0
+            if after != before or removed:
+                self._recount_users(session)
+        return WriteReport(added, updated, removed, unchanged, after - before, len(users))
+
+    def _sync_items(self, session: Session, catalog: Catalog) -> tuple[int, int, int, int]:
+        existing = {row.id: row for row in session.scalars(select(ItemRow))}
+        added = updated = unchanged = 0
+        new_rows = []
+        for item in catalog:
+            values = _item_values(item)
+            row = existing.get(item.id)
+            if row is None:
+                new_rows.append(values)
+                added += 1
+            elif _item_values(_row_to_item(row)) != values:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                updated += 1
+            else:
+                unchanged += 1
+        for chunk in _chunks(new_rows, self._CHUNK):
+            session.execute(self._insert(ItemRow), chunk)
+        stale = [item_id for item_id in existing if item_id not in catalog]
+        for chunk in _chunks(stale, self._CHUNK):
+            session.execute(delete(InteractionRow).where(InteractionRow.item_id.in_(chunk)))
+            session.execute(delete(ItemRow).where(ItemRow.id.in_(chunk)))
+        return added, updated, unchanged, len(stale)
+
+    def _recount_users(self, session: Session) -> None:
+        counts = select(func.count()).where(InteractionRow.user_id == UserRow.id).scalar_subquery()
+        session.execute(update(UserRow).values(n_interactions=counts))
+
+    def load_catalog(self) -> Catalog:
+        """Every item in the database, as a :class:`Catalog`."""
+        with self._guard("read from"), Session(self.engine) as session:
+            items = [_row_to_item(row) for row in session.scalars(select(ItemRow))]
+        return Catalog(items)
+
+    def interactions(self, user_id: int | None = None) -> list[Interaction]:
+        """Interactions, oldest first; of one user when ``user_id`` is given."""
+        query = select(InteractionRow).order_by(InteractionRow.timestamp, InteractionRow.id)
+        if user_id is not None:
+            query = query.where(InteractionRow.user_id == user_id)
+        with self._guard("read from"), Session(self.engine) as session:
+            return [
+                Interaction(row.user_id, row.item_id, row.rating, row.timestamp)
+                for row in session.scalars(query)
+            ]
+
+    def counts(self) -> dict[str, int]:
+        """How many items, interactions and users the database holds."""
+        with self._guard("read from"), Session(self.engine) as session:
+            return {
+                name: session.scalar(select(func.count()).select_from(model)) or 0
+                for name, model in (
+                    ("items", ItemRow),
+                    ("interactions", InteractionRow),
+                    ("users", UserRow),
+                )
+            }
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -1,0 +1,38 @@
+"""The descriptive text of an item, the input of its embedding.
+
+Title, year, genres, the most frequent user tags and the overview, in that order: the short,
+discriminative fields come first so they survive the model's 256-token truncation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from catalog.domain import Item
+
+_TRAILING_ARTICLE = re.compile(
+    r"^(?P<rest>.+), (?P<article>The|A|An|Les|Le|La|L'|El|Il|Der|Die|Das)$"
+)
+
+
+def natural_title(title: str) -> str:
+    """``"Matrix, The"`` → ``"The Matrix"``; alternative titles in parentheses are kept."""
+    main, sep, rest = title.partition(" (")
+    match = _TRAILING_ARTICLE.match(main)
+    if match:
+        article = match.group("article")
+        joiner = "" if article.endswith("'") else " "
+        main = f"{article}{joiner}{match.group('rest')}"
+    return f"{main}{sep}{rest}"
+
+
+def item_text(item: Item, *, max_tags: int = 10) -> str:
+    """One paragraph describing the item, for embedding and for grounding explanations."""
+    parts = [natural_title(item.title) + (f" ({item.year})" if item.year else "") + "."]
+    if item.genres:
+        parts.append("Genres: " + ", ".join(item.genres) + ".")
+    if item.tags:
+        parts.append("Tags: " + ", ".join(item.tags[:max_tags]) + ".")
+    if item.overview:
+        parts.append(item.overview.strip())
+    return " ".join(parts)
