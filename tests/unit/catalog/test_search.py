@@ -21,9 +21,11 @@ HNSW = {"hnsw_threshold": 100, "hnsw_m": 16, "ef_construction": 64, "ef_search":
 class FakeEmbedder:
     """Maps known texts to fixed unit vectors and records every call."""
 
-    def __init__(self, vectors: dict[str, np.ndarray], model_name: str = MODEL) -> None:
+    def __init__(
+        self, vectors: dict[str, np.ndarray], model_name: str = MODEL, dim: int = DIM
+    ) -> None:
         self.model_name = model_name
-        self.dim = DIM
+        self.dim = dim
         self._vectors = vectors
         self.history: list[list[str]] = []
 
@@ -60,7 +62,7 @@ class World:
         assert self.index.info["kind"] == kind
         self.queries = {f"query {i}": v for i, v in enumerate(unit_vectors(rng, 5))}
         self.embedder = FakeEmbedder(self.queries)
-        self.retriever = Retriever(self.catalog, self.index, self.embedder)
+        self.retriever = Retriever(self.catalog, self.index, self.embedder, genre_weight=0.0)
 
     def brute_force(self, query: np.ndarray, k: int, keep: Callable[[Item], bool]) -> list[int]:
         scores = self.vectors @ query
@@ -233,3 +235,27 @@ def test_items_missing_from_the_index() -> None:
         retriever.by_items([extra.id], 5)
     found: list[Candidate] = retriever.by_items([extra.id, world.catalog.ids[0]], 5)
     assert len(found) == 5 and extra.id not in {c.item_id for c in found}
+
+
+def test_more_like_this_prefers_items_sharing_the_seed_genres() -> None:
+    # Two neighbours equally close in embedding space; only one shares the seed's genres.
+    seed = np.eye(3, dtype=np.float32)[0]
+    twin_genre = np.array([0.8, 0.6, 0.0], dtype=np.float32)
+    twin_title = np.array([0.8, 0.0, 0.6], dtype=np.float32)
+    catalog = Catalog(
+        [
+            Item(1, "Toy Story", genres=("Animation", "Children")),
+            Item(2, "Finding Nemo", genres=("Animation", "Children")),
+            Item(3, "Toy Soldiers", genres=("Action",)),
+        ]
+    )
+    index = VectorIndex.build(
+        np.array([1, 2, 3]), np.stack([seed, twin_genre, twin_title]), model_name="fake"
+    )
+    embedder = FakeEmbedder({}, model_name="fake", dim=3)
+    blended = Retriever(catalog, index, embedder).by_item(1, 2)
+    assert [c.item_id for c in blended] == [2, 3]
+    assert blended[0].score > blended[1].score
+    plain = Retriever(catalog, index, embedder, genre_weight=0.0).by_item(1, 2)
+    assert {c.item_id for c in plain} == {2, 3}
+    assert plain[0].score == pytest.approx(plain[1].score)

@@ -1,0 +1,256 @@
+"""``recbot build``: load → store → text → embed → index, with a manifest.
+
+Every stage records what it consumed; re-running with unchanged inputs reuses everything and
+finishes in seconds, ``force=True`` rebuilds every stage (the embedding cache included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from catalog.download import ML_LATEST_SMALL_URL, ensure_movielens
+from catalog.embeddings import Embedder, embed_with_cache
+from catalog.errors import ArtifactError, StoreError
+from catalog.index import VectorIndex
+from catalog.loaders import CatalogData, load_directory
+from catalog.store import Store, redact_url
+from catalog.text import item_text
+
+MANIFEST_VERSION = 1
+# Bump when loaders, item text or the index layout change in a way that must invalidate artifacts.
+PIPELINE_VERSION = "catalog-1"
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything a build depends on, as plain values (settings are read by the caller)."""
+
+    home: Path
+    database_url: str
+    data_dir: Path | None = None
+    download_url: str | None = None
+    strict: bool = False
+    hnsw_threshold: int = 100_000
+
+    @property
+    def artifacts(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.artifacts / "index"
+
+    @property
+    def embeddings_path(self) -> Path:
+        return self.artifacts / "embeddings.npz"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.home / "manifest.json"
+
+
+@dataclass
+class Manifest:
+    """What was built, from what, with what, and how long each stage took."""
+
+    version: int
+    pipeline: str
+    built_at: str
+    data_dir: str
+    data_format: str
+    data_hash: str
+    database_url: str
+    model_name: str
+    dim: int
+    index: dict[str, Any]
+    counts: dict[str, int]
+    load_report: str
+    timings_s: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # stage -> "built" | "reused"
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest | None:
+        """The manifest at ``path``, or None when there is none or it cannot be read."""
+        try:
+            data = json.loads(path.read_text())
+            return cls(**data) if data.get("version") == MANIFEST_VERSION else None
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+
+Log = Callable[[str], None]
+
+
+def resolve_data_dir(config: BuildConfig, *, progress: bool = True) -> Path:
+    """The configured catalog directory, or ml-latest-small downloaded into HOME/cache."""
+    if config.data_dir is not None:
+        return config.data_dir
+    url = config.download_url or ML_LATEST_SMALL_URL
+    return ensure_movielens(config.home / "cache", url=url, progress=progress)
+
+
+def hash_files(paths: list[Path]) -> str:
+    """Content hash of the input files (names and bytes), independent of their location."""
+    digest = hashlib.sha256(PIPELINE_VERSION.encode())
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\x00")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+_INPUT_NAMES = (
+    "movies.csv", "ratings.csv", "tags.csv", "links.csv", "overviews.csv",
+    "items.csv", "items.jsonl", "interactions.csv", "interactions.jsonl",
+)  # fmt: skip
+
+
+def input_files(data_dir: Path) -> list[Path]:
+    """The files of a catalog directory that a build reads."""
+    return [data_dir / name for name in _INPUT_NAMES if (data_dir / name).is_file()]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def is_up_to_date(config: BuildConfig, data_hash: str, model_name: str) -> Manifest | None:
+    """The current manifest when it matches these inputs and every artifact is still there."""
+    manifest = Manifest.read(config.manifest_path)
+    if manifest is None:
+        return None
+    same_inputs = (
+        manifest.pipeline == PIPELINE_VERSION
+        and manifest.data_hash == data_hash
+        and manifest.model_name == model_name
+        and manifest.database_url == redact_url(config.database_url)
+        and manifest.index.get("hnsw_threshold") == config.hnsw_threshold
+    )
+    if not same_inputs or not (config.index_dir / "index.faiss").exists():
+        return None
+    try:
+        store = Store(config.database_url, create=False)
+        try:
+            counts = store.counts()
+        finally:
+            store.close()
+    except StoreError:
+        return None
+    expected = {key: manifest.counts.get(key) for key in ("items", "interactions", "users")}
+    return manifest if counts == expected else None
+
+
+def build(
+    config: BuildConfig,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    log: Log = print,
+) -> Manifest:
+    """Run the build, reusing what is up to date. Returns the manifest it wrote (or found)."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "resolve"):
+        data_dir = resolve_data_dir(config, progress=progress)
+        data_hash = hash_files(input_files(data_dir))
+    if not force:
+        current = is_up_to_date(config, data_hash, embedder.model_name)
+        if current is not None:
+            log(f"Up to date: {current.counts['items']} items, index at {config.index_dir}")
+            current.stages = dict.fromkeys(current.stages, "reused")
+            return current
+    stages: dict[str, str] = {}
+    with _timed(timings, "load"):
+        log(f"Loading the catalog from {data_dir} …")
+        data = load_directory(data_dir, strict=config.strict)
+        log(
+            f"  {len(data.catalog)} items, {len(data.interactions)} interactions. {data.report.summary()}"
+        )
+    with _timed(timings, "store"):
+        counts = _store(config, data, log)
+        stages["store"] = "built"
+    with _timed(timings, "embed"):
+        vectors, reused = _embed(config, data, embedder, force=force, log=log)
+        stages["embed"] = "reused" if reused == len(data.catalog) else "built"
+    with _timed(timings, "index"):
+        index = VectorIndex.build(
+            np.asarray(data.catalog.ids, dtype=np.int64),
+            vectors,
+            model_name=embedder.model_name,
+            hnsw_threshold=config.hnsw_threshold,
+        )
+        index.save(config.index_dir)
+        stages["index"] = "built"
+        log(f"  index: {index.info['kind']} over {len(index)} items → {config.index_dir}")
+    manifest = Manifest(
+        version=MANIFEST_VERSION,
+        pipeline=PIPELINE_VERSION,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        data_dir=str(data_dir),
+        data_format=data.format,
+        data_hash=data_hash,
+        database_url=redact_url(config.database_url),
+        model_name=embedder.model_name,
+        dim=embedder.dim,
+        index={**index.info, "hnsw_threshold": config.hnsw_threshold},
+        counts={**counts, "skipped_rows": data.report.skipped_total},
+        load_report=data.report.summary(),
+        timings_s=timings,
+        stages=stages,
+    )
+    manifest.write(config.manifest_path)
+    return manifest
+
+
+def _store(config: BuildConfig, data: CatalogData, log: Log) -> dict[str, int]:
+    log(f"Writing the database {redact_url(config.database_url)} …")
+    store = Store(config.database_url)
+    try:
+        report = store.write_catalog(data.catalog, data.interactions)
+        counts = store.counts()
+    finally:
+        store.close()
+    log(
+        f"  items +{report.items_added} ~{report.items_updated} -{report.items_removed}, "
+        f"interactions +{report.interactions_added}"
+    )
+    return counts
+
+
+def _embed(
+    config: BuildConfig, data: CatalogData, embedder: Embedder, *, force: bool, log: Log
+) -> tuple[np.ndarray, int]:
+    texts = [item_text(item) for item in data.catalog]
+    log(f"Embedding {len(texts)} item texts with {embedder.model_name} …")
+    result = embed_with_cache(embedder, texts, config.embeddings_path, use_cache=not force)
+    log(f"  reused {result.reused}, embedded {result.embedded}")
+    return result.vectors, result.reused
+
+
+def load_manifest(config: BuildConfig) -> Manifest:
+    """The manifest of the last build; ArtifactError when nothing was built yet."""
+    manifest = Manifest.read(config.manifest_path)
+    if manifest is None:
+        raise ArtifactError(f"Nothing is built in {config.home} yet. Run `recbot build` first.")
+    return manifest

@@ -1,0 +1,50 @@
+"""The real ml-latest-small catalog, built once per test session.
+
+Runs when RECBOT_DATA_DIR points at ml-latest-small (CI sets it); skipped otherwise, unless
+RECBOT_REQUIRE_INTEGRATION=1 turns the skip into a failure so CI cannot pass without them.
+RECBOT_TEST_HOME keeps the build between runs (embedding the catalog takes minutes).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from catalog.artifacts import Artifacts, open_artifacts
+from catalog.build import BuildConfig, build
+from catalog.embeddings import SentenceTransformerEmbedder
+
+
+@dataclass
+class RealCatalog:
+    config: BuildConfig
+    artifacts: Artifacts
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> RealCatalog:
+    data_dir = os.environ.get("RECBOT_DATA_DIR")
+    if not data_dir or not (Path(data_dir) / "movies.csv").exists():
+        reason = "set RECBOT_DATA_DIR to ml-latest-small to run the integration tests"
+        if os.environ.get("RECBOT_REQUIRE_INTEGRATION") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    home = Path(os.environ.get("RECBOT_TEST_HOME") or tmp_path_factory.mktemp("real-home"))
+    config = BuildConfig(
+        home=home,
+        database_url=f"sqlite:///{home / 'recbot.db'}",
+        data_dir=Path(data_dir).resolve(),
+    )
+    embedder = SentenceTransformerEmbedder(progress=False)
+    build(config, embedder, progress=False, log=lambda _msg: None)
+    return RealCatalog(config, open_artifacts(config, embedder))

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog.artifacts import open_artifacts
+from catalog.build import BuildConfig, Manifest, build, load_manifest
+from catalog.errors import ArtifactError
+from tests.conftest import write_movielens
+from tests.fakes import BagOfWordsEmbedder
+
+
+def _config(home: Path, data_dir: Path, **kwargs: object) -> BuildConfig:
+    return BuildConfig(
+        home=home, database_url=f"sqlite:///{home / 'app.db'}", data_dir=data_dir, **kwargs
+    )  # type: ignore[arg-type]
+
+
+def _quiet_build(config: BuildConfig, embedder: BagOfWordsEmbedder, **kwargs: bool) -> Manifest:
+    return build(config, embedder, progress=False, log=lambda _msg: None, **kwargs)
+
+
+def test_build_writes_every_artifact_and_a_manifest(tmp_path: Path, movielens_dir: Path) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    manifest = _quiet_build(config, BagOfWordsEmbedder())
+    assert manifest.counts["items"] == 16 and manifest.counts["interactions"] > 0
+    assert manifest.model_name == "test/bag-of-words" and manifest.dim == 32
+    assert manifest.index["kind"] == "flat" and manifest.index["count"] == 16
+    assert set(manifest.timings_s) >= {"load", "store", "embed", "index"}
+    assert len(manifest.data_hash) == 64
+    assert load_manifest(config) == manifest
+    artifacts = open_artifacts(config, BagOfWordsEmbedder())
+    assert len(artifacts.catalog) == 16 and len(artifacts.index) == 16
+
+
+def test_rebuild_with_unchanged_inputs_reuses_everything(
+    tmp_path: Path, movielens_dir: Path
+) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    _quiet_build(config, BagOfWordsEmbedder())
+    embedder = BagOfWordsEmbedder()
+    again = _quiet_build(config, embedder)
+    assert embedder.calls == []  # nothing embedded
+    assert set(again.stages.values()) == {"reused"}
+
+
+def test_force_rebuilds_every_stage(tmp_path: Path, movielens_dir: Path) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    _quiet_build(config, BagOfWordsEmbedder())
+    embedder = BagOfWordsEmbedder()
+    forced = _quiet_build(config, embedder, force=True)
+    assert embedder.embedded_count == 16
+    assert set(forced.stages.values()) == {"built"}
+
+
+def test_changed_data_embeds_only_changed_items(tmp_path: Path, movielens_dir: Path) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    _quiet_build(config, BagOfWordsEmbedder())
+    overviews = movielens_dir / "overviews.csv"
+    overviews.write_text(overviews.read_text() + '2,"A board game comes to life."\n')
+    embedder = BagOfWordsEmbedder()
+    manifest = _quiet_build(config, embedder)
+    assert embedder.embedded_count == 1
+    assert manifest.counts["items"] == 16
+
+
+def test_deleted_artifacts_are_rebuilt(tmp_path: Path, movielens_dir: Path) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    _quiet_build(config, BagOfWordsEmbedder())
+    (config.index_dir / "index.faiss").unlink()
+    (tmp_path / "home" / "app.db").unlink()
+    manifest = _quiet_build(config, BagOfWordsEmbedder())
+    assert manifest.stages["index"] == "built" and manifest.stages["store"] == "built"
+    assert len(open_artifacts(config, BagOfWordsEmbedder()).catalog) == 16
+
+
+def test_hnsw_above_the_threshold(tmp_path: Path, movielens_dir: Path) -> None:
+    config = _config(tmp_path / "home", movielens_dir, hnsw_threshold=10)
+    assert _quiet_build(config, BagOfWordsEmbedder()).index["kind"] == "hnsw"
+
+
+def test_nothing_built_is_a_clear_error(tmp_path: Path) -> None:
+    config = _config(tmp_path / "home", tmp_path)
+    with pytest.raises(ArtifactError, match="recbot build"):
+        open_artifacts(config, BagOfWordsEmbedder())
+
+
+def test_data_hash_does_not_depend_on_location(tmp_path: Path) -> None:
+    a = _quiet_build(
+        _config(tmp_path / "h1", write_movielens(tmp_path / "a")), BagOfWordsEmbedder()
+    )
+    b = _quiet_build(
+        _config(tmp_path / "h2", write_movielens(tmp_path / "b")), BagOfWordsEmbedder()
+    )
+    assert a.data_hash == b.data_hash

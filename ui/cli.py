@@ -1,0 +1,207 @@
+"""The ``recbot`` command line: one function per command that parses, calls and renders.
+
+Errors from the layers below arrive as :class:`catalog.errors.RecbotError` and are printed as
+their message with exit code 1; usage errors exit with 2 (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.settings import Settings
+from catalog.build import BuildConfig, Manifest, build, load_manifest
+from catalog.embeddings import Embedder
+from catalog.errors import RecbotError
+from catalog.search import ItemFilter
+
+
+def _config(settings: Settings) -> BuildConfig:
+    return BuildConfig(
+        home=settings.home,
+        database_url=settings.resolved_database_url,
+        data_dir=settings.data_dir,
+        download_url=settings.download_url,
+        strict=settings.strict_load,
+        hnsw_threshold=settings.hnsw_threshold,
+    )
+
+
+@dataclass
+class Context:
+    """What every command gets: the settings and the embedder (tests pass a fake one)."""
+
+    settings: Settings
+    fixed_embedder: Embedder | None = None
+
+    @property
+    def config(self) -> BuildConfig:
+        return _config(self.settings)
+
+    def embedder(self, *, progress: bool = False) -> Embedder:
+        if self.fixed_embedder is not None:
+            return self.fixed_embedder
+        from catalog.embeddings import SentenceTransformerEmbedder
+
+        size = self.settings.embedding_batch_size
+        return SentenceTransformerEmbedder(batch_size=size, progress=progress)
+
+
+def cmd_build(args: argparse.Namespace, ctx: Context) -> int:
+    quiet = args.quiet
+    manifest = build(
+        ctx.config,
+        ctx.embedder(progress=not quiet),
+        force=args.force,
+        progress=not quiet,
+        log=(lambda _msg: None) if quiet else print,
+    )
+    print(_describe(manifest, ctx.config))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
+    config = ctx.config
+    manifest = load_manifest(config)
+    if args.json:
+        print(json.dumps({"home": str(config.home), **vars(manifest)}, indent=2, sort_keys=True))
+    else:
+        print(_describe(manifest, config))
+    return 0
+
+
+def _describe(manifest: Manifest, config: BuildConfig) -> str:
+    counts = manifest.counts
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in manifest.timings_s.items())
+    stages = ", ".join(f"{k} {v}" for k, v in manifest.stages.items())
+    return "\n".join(
+        [
+            f"recbot home   {config.home}",
+            f"catalog       {manifest.data_dir} ({manifest.data_format}, sha256 {manifest.data_hash[:12]})",
+            f"built at      {manifest.built_at}",
+            f"database      {manifest.database_url}",
+            f"items         {counts.get('items', 0)}   interactions {counts.get('interactions', 0)}"
+            f"   users {counts.get('users', 0)}   skipped rows {counts.get('skipped_rows', 0)}",
+            f"embeddings    {manifest.model_name} ({manifest.dim}-d) → {config.embeddings_path}",
+            f"index         {manifest.index.get('kind')} over {manifest.index.get('count')} items"
+            f" → {config.index_dir}",
+            f"stages        {stages}",
+            f"timings       {timings}",
+        ]
+    )
+
+
+def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    from catalog.artifacts import open_artifacts
+    from catalog.index import configure_threads
+
+    configure_threads(1)  # one query: a single thread is fastest (docs/architecture.md)
+    artifacts = open_artifacts(ctx.config, ctx.embedder())
+    catalog, retriever = artifacts.catalog, artifacts.retriever
+    liked = []
+    for title in args.like:
+        matches = catalog.search_titles(title, limit=3)
+        if not matches:
+            print(f"No title in the catalog matches {title!r}.", file=sys.stderr)
+            return 1
+        best = matches[0]
+        if not best.sure:
+            others = "; ".join(m.item.display_title for m in matches[1:])
+            print(
+                f"Taking {best.item.display_title} for {title!r} (also: {others})", file=sys.stderr
+            )
+        liked.append(best.item.id)
+    item_filter = ItemFilter(
+        include_genres=frozenset(args.genre),
+        exclude_genres=frozenset(args.exclude_genre),
+        min_year=args.min_year,
+        max_year=args.max_year,
+    )
+    if args.text:
+        candidates = retriever.by_text(args.text, args.k, item_filter)
+    elif len(liked) == 1:
+        candidates = retriever.by_item(liked[0], args.k, item_filter)
+    else:
+        candidates = retriever.by_items(liked, args.k, item_filter)
+    rows = [(c, catalog.get(c.item_id)) for c in candidates]
+    if args.json:
+        payload = [
+            {"item_id": item.id, "title": item.display_title, "genres": list(item.genres),
+             "score": round(c.score, 4)}
+            for c, item in rows
+        ]  # fmt: skip
+        print(json.dumps(payload, indent=2))
+        return 0
+    if not rows:
+        print("No item matches these filters.")
+    for rank, (candidate, item) in enumerate(rows, start=1):
+        genres = "|".join(item.genres)
+        print(f"{rank:>3}. {candidate.score:.3f}  {item.display_title}  [{genres}]  (id {item.id})")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recbot", description="A conversational recommender.")
+    parser.add_argument("--home", type=Path, help="artifact directory (RECBOT_HOME)")
+    parser.add_argument("--data-dir", type=Path, help="catalog directory (RECBOT_DATA_DIR)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("build", help="load, store, embed and index the catalog")
+    p.add_argument("--force", action="store_true", help="rebuild every stage, ignoring caches")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=cmd_build)
+
+    p = commands.add_parser("info", help="print what is built and where")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_info)
+
+    p = commands.add_parser("search", help="top catalog items for a text or for liked titles")
+    p.add_argument("text", nargs="?", default="", help="what you are looking for")
+    p.add_argument(
+        "--like", action="append", default=[], metavar="TITLE", help="more like this title"
+    )
+    p.add_argument("-k", type=int, default=10, help="how many results (default 10)")
+    p.add_argument(
+        "--genre", action="append", default=[], help="keep items with any of these genres"
+    )
+    p.add_argument(
+        "--exclude-genre", action="append", default=[], help="drop items with this genre"
+    )
+    p.add_argument("--min-year", type=int)
+    p.add_argument("--max-year", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_search)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None) -> int:
+    """Entry point of the ``recbot`` console script; ``embedder`` replaces the model in tests."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "search" and not args.text.strip() and not args.like:
+        parser.error("search needs a text or at least one --like TITLE")
+    overrides: dict[str, Any] = {}
+    if args.home:
+        overrides["home"] = args.home
+    if args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    try:
+        ctx = Context(Settings(**overrides), embedder)
+        return int(args.run(args, ctx))
+    except ValidationError as error:
+        print(f"recbot: invalid setting: {error}", file=sys.stderr)
+        return 2
+    except RecbotError as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
