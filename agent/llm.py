@@ -1,0 +1,116 @@
+"""The chat model factory and a token-usage counter, used only by ``agent.wiring`` and tests.
+
+The factory takes plain arguments (settings are read in the composition root, not here) and
+pins what reproducible, countable calls need: a low temperature, a seed, a timeout, few retries,
+the Chat Completions API (what OpenAI-compatible servers implement) and ``stream_usage=True``,
+without which streamed calls to a custom ``base_url`` carry no token usage (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from langchain_core.messages import BaseMessage
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from catalog.errors import ConfigurationError
+
+MAX_TEMPERATURE = 0.3  # above this, reranks and plans stop being repeatable enough to test
+NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key; the client wants one
+
+
+def make_chat_model(
+    base_url: str | None,
+    model: str,
+    api_key: str | None,
+    *,
+    temperature: float = 0.2,
+    seed: int | None = 0,
+    timeout: float = 20,
+    max_retries: int = 1,
+) -> ChatOpenAI:
+    """A ``ChatOpenAI`` for an OpenAI-compatible endpoint.
+
+    ``base_url`` empty or None means OpenAI itself. ``api_key`` None sends a placeholder, so the
+    client never falls back to reading ``OPENAI_API_KEY`` on its own (settings do that).
+    """
+    if not 0.0 <= temperature <= MAX_TEMPERATURE:
+        raise ConfigurationError(
+            f"LLM temperature must be between 0 and {MAX_TEMPERATURE}, got {temperature}"
+        )
+    if timeout <= 0:
+        raise ConfigurationError(f"LLM timeout must be positive, got {timeout}")
+    if max_retries < 0:
+        raise ConfigurationError(f"LLM max_retries must be >= 0, got {max_retries}")
+    if not model.strip():
+        raise ConfigurationError("LLM model name is empty")
+    return ChatOpenAI(
+        model=model,
+        base_url=base_url or None,
+        api_key=SecretStr(api_key or NO_KEY),
+        temperature=temperature,
+        seed=seed,
+        timeout=timeout,
+        max_retries=max_retries,
+        stream_usage=True,
+        use_responses_api=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A snapshot of a :class:`UsageCounter`."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The ``"llm"`` object of ``recbot ask``'s output."""
+        return {
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
+
+
+class UsageCounter:
+    """LLM calls and tokens, summed over a process; safe to feed from several threads.
+
+    Fed with each answer's ``AIMessage.usage_metadata``; an answer without usage still counts
+    as a call. Failed calls (timeouts, HTTP errors) return no message and are not counted.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._usage = Usage()
+
+    def record(self, message: BaseMessage) -> None:
+        usage = getattr(message, "usage_metadata", None) or {}
+        with self._lock:
+            self._usage = Usage(
+                calls=self._usage.calls + 1,
+                input_tokens=self._usage.input_tokens + int(usage.get("input_tokens") or 0),
+                output_tokens=self._usage.output_tokens + int(usage.get("output_tokens") or 0),
+            )
+
+    def snapshot(self) -> Usage:
+        with self._lock:
+            return self._usage
+
+    @property
+    def calls(self) -> int:
+        return self.snapshot().calls
+
+    @property
+    def input_tokens(self) -> int:
+        return self.snapshot().input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.snapshot().output_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return self.snapshot().as_dict()
