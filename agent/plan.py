@@ -1,0 +1,75 @@
+"""The planner's output for one user message: an action and preference updates (DESIGN §2).
+
+Both planners — the offline rules and the LLM — return this schema. Titles are kept as the user
+(or the LLM) wrote them in ``*_titles``; the understand node resolves them to catalog ids through
+fuzzy title search, so nothing the LLM writes is trusted as an id.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Action = Literal["clarify", "recommend", "refine", "answer", "smalltalk"]
+FeedbackKind = Literal["rejected", "seen", "liked"]
+EraShift = Literal["newer", "older"]
+
+
+class ShownFeedback(BaseModel):
+    """Feedback on an item shown earlier, referenced by its 1-based position in the last list
+    ("the second one") or by title ("not Interstellar")."""
+
+    kind: FeedbackKind
+    position: int | None = Field(
+        default=None, ge=1, description="1-based position in the last list"
+    )
+    title: str | None = Field(default=None, description="the title as written")
+
+
+class Plan(BaseModel):
+    """What to do with this message, and how the person's preferences change.
+
+    Lists add to what the conversation already knows; ``drop`` removes earlier constraints
+    ("forget the comedy part" → ``drop=["genre:Comedy"]``); later statements override earlier
+    ones, so a genre both wanted and now excluded ends up excluded.
+    """
+
+    action: Action = Field(description="clarify | recommend | refine | answer | smalltalk")
+    liked_titles: list[str] = Field(
+        default_factory=list, description="titles the person likes or wants more like"
+    )
+    disliked_titles: list[str] = Field(
+        default_factory=list, description="titles the person dislikes"
+    )
+    include_genres: list[str] = Field(default_factory=list, description="catalog genres wanted")
+    exclude_genres: list[str] = Field(default_factory=list, description="catalog genres unwanted")
+    year_min: int | None = Field(default=None, description="earliest release year wanted")
+    year_max: int | None = Field(default=None, description="latest release year wanted")
+    era_shift: EraShift | None = Field(
+        default=None, description="'something newer' / 'older, please'"
+    )
+    moods: list[str] = Field(
+        default_factory=list, description="moods wanted, e.g. light, funny, dark, scary"
+    )
+    avoid_moods: list[str] = Field(
+        default_factory=list, description="moods unwanted, e.g. depressing"
+    )
+    vibe: str = Field(default="", description="free-text description of what the person wants")
+    feedback: list[ShownFeedback] = Field(default_factory=list)
+    more_like_position: int | None = Field(
+        default=None, ge=1, description="'more like the second one'"
+    )
+    drop: list[str] = Field(
+        default_factory=list,
+        description="earlier constraints to forget: 'genre:<Genre>', 'mood:<mood>', 'years', 'liked:<title>', 'vibe', 'all'",
+    )
+    question_position: int | None = Field(
+        default=None, ge=1, description="which shown item a question is about"
+    )
+    question_title: str | None = Field(
+        default=None, description="title a question is about when it is not a shown position"
+    )
+    question: str = Field(
+        default="", description="the question asked about an item, for action=answer"
+    )

@@ -1,0 +1,284 @@
+"""Building the :class:`~agent.plan.Plan` from the walked mentions, and the vibe text.
+
+Mentions are applied in message order, so later statements win ("comedy... actually no
+comedy" excludes Comedy). The vibe is what is left once cues, titles, eras, positions, filler
+and anything negated are removed; wanted genre and mood words stay, as they help retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from agent.lexicon import OPPOSITE_MOODS
+from agent.plan import Action, FeedbackKind, Plan, ShownFeedback
+from agent.planner.eras import Era
+from agent.planner.positions import PositionRef
+from agent.planner.walk import (
+    HARD_BREAK,
+    Cue,
+    Genres,
+    Meaning,
+    Mention,
+    MoodWord,
+    Title,
+    UnknownTitle,
+)
+from agent.planner.words import FILLER_WORDS, STOPWORDS, Word
+
+MAX_VIBE_CHARS = 300
+MAX_WORD_CHARS = 30  # longer "words" are noise (pasted hashes, keyboard mashing)
+
+
+# How a cue makes a mention count: "bare" is no cue at all.
+_STANCES = {
+    "neg": "avoid",
+    "dislike": "avoid",
+    "drop": "drop",
+    "drop_all": "drop",
+    "seen": "seen",
+    "neutral": "neutral",
+    "similar": "similar",
+    "pos": "like",
+}
+_WANTING = frozenset({"bare", "want", "like", "similar"})
+_FEEDBACK: dict[str, FeedbackKind] = {
+    "seen": "seen",
+    "avoid": "rejected",
+    "drop": "rejected",
+    "like": "liked",
+    "want": "liked",
+}
+
+
+def _stance(cue: Cue | None) -> str:
+    return "bare" if cue is None else _STANCES.get(cue.kind, "want")
+
+
+def _put(table: dict, key: object, value: object) -> None:
+    """Set ``key`` and move it last, so the latest statement is the one that shows."""
+    table.pop(key, None)
+    table[key] = value
+
+
+@dataclass
+class PlanBuilder:
+    """Applies mentions in message order; later ones override earlier ones."""
+
+    shown: int
+    focus: int
+    genres: dict[str, bool] = field(default_factory=dict)
+    moods: dict[str, bool] = field(default_factory=dict)
+    titles: dict[str, bool] = field(default_factory=dict)
+    feedback: dict[int | str, FeedbackKind] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    shift: str | None = None
+    more_like: int | None = None
+    last_item: Title | UnknownTitle | PositionRef | None = None  # what "it" / "that one" is
+
+    def add(self, mention: Mention) -> None:
+        stance = _stance(mention.cue)
+        what = mention.span.what
+        if isinstance(what, Cue):  # "start over": everything said so far goes
+            self._forget_all()
+        elif isinstance(what, Genres):
+            for genre in what.names:
+                self._flag(self.genres, genre, stance, f"genre:{genre}")
+        elif isinstance(what, MoodWord):
+            self._mood(what.mood, stance)
+        elif isinstance(what, Era):
+            self._era(what, stance)
+        elif isinstance(what, Title | UnknownTitle):
+            self._title(what, stance)
+        else:
+            self._positions(what, stance)
+
+    def _forget_all(self) -> None:
+        for table in (self.genres, self.moods, self.titles, self.feedback):
+            table.clear()
+        self.year_min = self.year_max = self.shift = self.more_like = self.last_item = None
+        self.drop = ["all"]
+
+    def _flag(self, table: dict[str, bool], key: str, stance: str, dropped: str) -> None:
+        if stance == "drop":
+            table.pop(key, None)
+            self.drop += [dropped] if dropped not in self.drop else []
+        elif stance == "avoid":
+            _put(table, key, False)
+        elif stance in _WANTING:
+            _put(table, key, True)
+            self.drop = [entry for entry in self.drop if entry != dropped]
+
+    def _mood(self, mood: str, stance: str) -> None:
+        self._flag(self.moods, mood, stance, f"mood:{mood}")
+        if stance in _WANTING:
+            for opposite in OPPOSITE_MOODS.get(mood, ()):
+                if self.moods.get(opposite):
+                    del self.moods[opposite]
+
+    def _era(self, era: Era, stance: str) -> None:
+        if stance == "drop":
+            self.year_min = self.year_max = self.shift = None
+            self.drop += ["years"] if "years" not in self.drop else []
+            return
+        flipped = _complement(era) if stance == "avoid" else era
+        if era.vague or flipped is None or stance == "seen":
+            return
+        if flipped.shift is not None:
+            self.shift = flipped.shift
+        elif flipped.year_min is not None and flipped.year_max is not None:
+            self.year_min, self.year_max = flipped.year_min, flipped.year_max
+        elif flipped.year_min is not None:
+            self.year_min = flipped.year_min
+            if self.year_max is not None and self.year_max < flipped.year_min:
+                self.year_max = None
+        elif flipped.year_max is not None:
+            self.year_max = flipped.year_max
+            if self.year_min is not None and self.year_min > flipped.year_max:
+                self.year_min = None
+
+    def _title(self, title: Title | UnknownTitle, stance: str) -> None:
+        """A shown title is feedback on its position; another goes to the liked or disliked
+        titles by its display title, and one the catalog lacks as written."""
+        self.last_item = title
+        if isinstance(title, Title) and title.position is not None:
+            self._feedback((title.position,), "like" if stance == "bare" else stance)
+            return
+        name = title.item.display_title if isinstance(title, Title) else title.written
+        if stance == "seen":
+            self.feedback[name] = "seen"
+        elif stance != "neutral":
+            self._flag(self.titles, name, stance, f"liked:{name}")
+
+    def _positions(self, ref: PositionRef, stance: str) -> None:
+        """Feedback on positions; "it" / "that one" is the item last named in this message,
+        else the focused one."""
+        if ref.none:
+            self._feedback(ref.positions, "avoid")
+        elif not ref.demonstrative:
+            self.last_item = ref if len(ref.positions) == 1 else self.last_item
+            self._feedback(ref.positions, stance)
+        elif isinstance(self.last_item, Title | UnknownTitle):
+            self._title(self.last_item, stance)
+        elif self.last_item is not None:
+            self._feedback(self.last_item.positions, stance)
+        elif self.shown:
+            self._feedback((self.focus,), stance)
+
+    def _feedback(self, positions: Sequence[int], stance: str) -> None:
+        if stance == "similar" and positions:
+            self.more_like = positions[0]
+        elif stance in _FEEDBACK:
+            for position in positions:
+                _put(self.feedback, position, _FEEDBACK[stance])
+
+    def plan(self, action: Action, vibe: str) -> Plan:
+        return Plan(
+            action=action,
+            liked_titles=[title for title, liked in self.titles.items() if liked],
+            disliked_titles=[title for title, liked in self.titles.items() if not liked],
+            include_genres=[genre for genre, wanted in self.genres.items() if wanted],
+            exclude_genres=[genre for genre, wanted in self.genres.items() if not wanted],
+            year_min=self.year_min,
+            year_max=self.year_max,
+            era_shift=self.shift,  # type: ignore[arg-type]
+            moods=[mood for mood, wanted in self.moods.items() if wanted],
+            avoid_moods=[mood for mood, wanted in self.moods.items() if not wanted],
+            vibe=vibe,
+            feedback=[_shown_feedback(ref, kind) for ref, kind in self.feedback.items()],
+            more_like_position=self.more_like,
+            drop=self.drop,
+        )
+
+    def still_wants(self, what: Meaning) -> bool:
+        """Whether the plan, as built, still wants this genre or mood phrase."""
+        if isinstance(what, Genres):
+            return all(self.genres.get(genre) for genre in what.names)
+        return isinstance(what, MoodWord) and bool(self.moods.get(what.mood))
+
+    def has_signal(self, vibe: str) -> bool:
+        """Whether the message said anything beyond "start over"."""
+        dropped = [entry for entry in self.drop if entry != "all"]
+        return bool(
+            self.titles or self.genres or self.moods or self.feedback or dropped or vibe
+        ) or any(v is not None for v in (self.year_min, self.year_max, self.shift, self.more_like))
+
+
+def _complement(era: Era) -> Era | None:
+    """What "not <era>" leaves: the other side of a one-sided era, the opposite shift."""
+    if era.shift is not None:
+        return Era(shift="older" if era.shift == "newer" else "newer")
+    if era.year_min is not None and era.year_max is None:
+        return Era(None, era.year_min - 1)
+    if era.year_max is not None and era.year_min is None:
+        return Era(era.year_max + 1, None)
+    return None
+
+
+def _shown_feedback(ref: int | str, kind: FeedbackKind) -> ShownFeedback:
+    if isinstance(ref, int):
+        return ShownFeedback(kind=kind, position=ref)
+    return ShownFeedback(kind=kind, title=ref)
+
+
+# --- The vibe ------------------------------------------------------------------------------------
+
+
+def vibe_text(
+    words: Sequence[Word],
+    claimed: Sequence[bool],
+    negated: Sequence[bool],
+    mentions: Sequence[Mention],
+    wanted: Callable[[Meaning], bool],
+) -> str:
+    """The descriptive rest of the message: free content words and the genre and mood words
+    the plan still wants, with the function words between them ("heist in dreams")."""
+    keep = [
+        not claimed[i] and not negated[i] and _describes(word.norm) for i, word in enumerate(words)
+    ]
+    for mention in mentions:
+        if _stance(mention.cue) in _WANTING and wanted(mention.span.what):
+            keep[mention.span.start : mention.span.end] = [True] * (
+                mention.span.end - mention.span.start
+            )
+    kept: list[int] = []
+    waiting: list[int] = []
+    for i, word in enumerate(words):
+        if re.search(r"[.,;:!?()\"“”]", word.sep) or HARD_BREAK.search(word.sep):
+            waiting = []
+        if keep[i]:
+            kept += [*waiting, i]
+            waiting = []
+        elif kept and not claimed[i] and not negated[i] and word.norm in STOPWORDS:
+            waiting.append(i)
+        else:
+            waiting = []
+    vibe = _join_tokens(words, kept)
+    return vibe if len(vibe) <= MAX_VIBE_CHARS else vibe[:MAX_VIBE_CHARS].rsplit(" ", 1)[0]
+
+
+def _describes(norm: str) -> bool:
+    return (
+        norm not in STOPWORDS
+        and norm not in FILLER_WORDS
+        and not norm.isdigit()
+        and len(norm) <= MAX_WORD_CHARS
+    )
+
+
+def _join_tokens(words: Sequence[Word], kept: Sequence[int]) -> str:
+    """The kept words as written (lowercase), hyphenated words kept whole: "mind-bending"."""
+    out = ""
+    previous = -2
+    for i in kept:
+        word = words[i]
+        if previous >= 0 and words[previous].start == word.start:
+            previous = i
+            continue  # another normalised piece of the same token
+        glue = "-" if previous == i - 1 and word.sep == "-" else " "
+        out = f"{out}{glue}{word.text.lower()}" if out else word.text.lower()
+        previous = i
+    return out

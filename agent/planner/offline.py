@@ -1,0 +1,286 @@
+"""The offline planner: rules over a lexicon, no network, the same :class:`Plan` as the LLM.
+
+How a message is read (each step claims words, so later steps see only what is left):
+
+1. The message is cut to ``MAX_SCAN_CHARS`` (a 100 KB paste is read by its start, in a few
+   milliseconds) and split into normalised words (:func:`~agent.planner.words.read_words`).
+2. Titles (exact and typo-tolerant, with the false-positive rules of
+   :mod:`agent.planner.titles`), eras ("the 90s", "before 1990", "recent", "older",
+   :mod:`agent.planner.eras`), positions in the last list ("the second one", "#3", "the first
+   two", "it", :mod:`agent.planner.positions`), titles the catalog lacks
+   (:mod:`agent.planner.unknown_titles`), then the genre and mood phrases of
+   :mod:`agent.lexicon` and the cue phrases of :mod:`agent.planner.cues`, longest first.
+3. A left-to-right walk (:mod:`agent.planner.walk`) gives each mention the cue in force
+   before it in its clause: "no",
+   "not", "less", "too", "anything but" exclude; "hated", "can't stand", "not a fan of"
+   dislike; "like", "loved", "similar to" want; "seen" marks seen; "forget", "never mind"
+   drop; "start over" drops everything. A clause ends at . ! ? ; "but", "though", and at a
+   comma unless a bare list follows ("no horror, gore or slashers"). A negation right before
+   a liking cue flips it ("don't really like", "nothing like").
+4. The plan is built from the mentions in order (:mod:`agent.planner.building`), so later
+   statements win inside the message ("comedy... actually no comedy" excludes Comedy); the
+   agent does the same across turns.
+
+Decisions worth knowing:
+
+* "that one" / "it" mean ``context.focus_position``, else the top item (position 1); "it"
+  after a title in the same message means that title ("I saw Inception and loved it").
+* Titles on show become feedback by position; other titles go to liked/disliked titles as the
+  catalog's display title ("Matrix, The (1999)"), which ``Catalog.search_titles`` resolves
+  exactly. "seen X" for an X not on show gives ``ShownFeedback(kind="seen", title=...)`` so
+  the agent can leave it out.
+* A title-like phrase after a liking, disliking or similarity cue, or in quotes, that links
+  to no item ("I loved Blorptastic Zingwhirl 3000", "something like Toy Story 5") goes to
+  liked/disliked titles as written and stays out of the vibe, so the agent can say it could
+  not find it.
+* "recent" / "new releases" are the last ``RECENT_YEARS`` years before ``current_year``;
+  "classic" / "old movies" end at ``CLASSIC_END``. Negating a one-sided era takes its
+  complement ("nothing recent" sets ``year_max``); a negated decade is ignored, as a Plan
+  cannot exclude a middle range.
+* "surprise me", "whatever", "up for anything" -> recommend with no constraints.
+* Too little signal -> clarify, or recommend when ``context.has_preferences``. How many
+  questions to ask before recommending anyway is the router's business.
+* A question naming an item (a position, "it", a title) -> answer, with no preference updates;
+  ``question`` is the message itself. A title not on show goes to ``question_title``, as the
+  catalog displays it or, when the catalog lacks it, as written.
+* The vibe is what is left once cues, titles, eras, positions, filler and anything negated
+  are removed; wanted genre and mood words stay, as they help retrieval.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent.plan import Action, Plan
+from agent.planner.base import PlannerContext
+from agent.planner.building import PlanBuilder, vibe_text
+from agent.planner.cues import (
+    STATEMENT_CUE_KINDS,
+    TITLE_CUE_KINDS,
+    TITLE_CUE_QUESTIONS,
+    UNKNOWN_TITLE_CUE_KINDS,
+)
+from agent.planner.eras import find_eras
+from agent.planner.positions import PositionRef, find_positions
+from agent.planner.titles import TitleSpotter
+from agent.planner.unknown_titles import UnknownTitleFinder
+from agent.planner.walk import (
+    Cue,
+    Span,
+    Title,
+    UnknownTitle,
+    Walk,
+    build_phrase_table,
+    walk_mentions,
+)
+from agent.planner.words import Word, read_words, word_set
+from catalog.domain import Catalog
+from catalog.titles import normalize_title
+
+MAX_SCAN_CHARS = 2000  # longer messages are read by their start
+MAX_QUESTION_CHARS = 500
+_REQUESTS = frozenset({"recommend", "suggest", "show me", "give me", "looking for", "want"})
+_QUESTION_STARTS = word_set(
+    "what whats who whos which how hows is are does do did was were can could tell describe"
+    " explain why when where has"
+)
+_REQUEST_WORDS = word_set("recommend suggest watch movie movies film films something anything show")
+# A question with these asks for new items, not about one: "anything like the second one?"
+_BLOCKS_ANSWER = frozenset({"similar", "seen", "dislike", "drop", "drop_all", "again"})
+_ASKS_FOR_ITEMS = word_set("recommend suggest something anything")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One message, read: its words, what they mention under which cues, and which words
+    are taken by a mention or a cue (``claimed``) or sit under a negation (``negated``)."""
+
+    text: str
+    words: list[Word]
+    walk: Walk
+    claimed: list[bool]
+    negated: list[bool]
+
+    @property
+    def kinds(self) -> set[str]:
+        return {cue.kind for cue in self.walk.cues}
+
+    @property
+    def requests(self) -> bool:
+        return any(cue.phrase in _REQUESTS for cue in self.walk.cues) or any(
+            word.norm in _REQUEST_WORDS for word in self.words
+        )
+
+    @property
+    def is_question(self) -> bool:
+        return _is_question(self.text, self.words)
+
+
+def _is_question(text: str, words: Sequence[Word]) -> bool:
+    return "?" in text or words[0].norm in _QUESTION_STARTS
+
+
+class OfflinePlanner:
+    """Rule-based :class:`~agent.planner.base.Planner` over a catalog (see the module docstring).
+
+    Builds its phrase table and title index once; each message then takes a few milliseconds.
+    """
+
+    def __init__(self, catalog: Catalog, *, current_year: int | None = None) -> None:
+        genres = [genre for genre in catalog.genres if not genre.startswith("(")]
+        self._phrases = build_phrase_table(genres)
+        phrases = self._phrases.phrases()
+        self._spotter = TitleSpotter(catalog.items, reserved=phrases)
+        self._unknown = UnknownTitleFinder(
+            vocabulary={word for phrase in phrases for word in phrase.split()},
+            tags={normalize_title(tag) for item in catalog.items for tag in item.tags},
+        )
+        years = [item.year for item in catalog.items if item.year]
+        self.current_year = current_year or (max(years) if years else datetime.date.today().year)
+
+    def plan(self, message: str, context: PlannerContext) -> Plan:
+        """The plan for one message in its context; never raises on odd input."""
+        text = message[:MAX_SCAN_CHARS]
+        words = read_words(text)
+        if not words:
+            return Plan(action="clarify")
+        reading = self._read(text, words, context)
+        answer = _answer_target(reading, context)
+        if answer is not None:
+            position, title = answer
+            return Plan(
+                action="answer",
+                question_position=position,
+                question_title=title,
+                question=" ".join(message.split())[:MAX_QUESTION_CHARS],
+            )
+        builder = PlanBuilder(len(context.shown), _focus(context))
+        for mention in reading.walk.mentions:
+            builder.add(mention)
+        vibe = vibe_text(
+            words, reading.claimed, reading.negated, reading.walk.mentions, builder.still_wants
+        )
+        action = _action(reading, builder.has_signal(vibe), context)
+        return builder.plan(action, vibe if action in ("recommend", "refine") else "")
+
+    def _read(self, text: str, words: list[Word], context: PlannerContext) -> _Reading:
+        claimed = [False] * len(words)
+        cues = [span for span in self._phrases.find(words, claimed) if isinstance(span.what, Cue)]
+        slots = _title_slots(words, cues)
+        shown = {item.item_id: item.position for item in context.shown}
+        spans = [
+            Span(spot.start, spot.end, Title(spot.item, shown.get(spot.item.id)))
+            for spot in self._spotter.spot(words, slots, prefer=shown)
+        ]
+        _claim(claimed, spans)
+        linked = [(span.start, span.end) for span in spans]
+        spans += _claim(
+            claimed, [Span(*found) for found in find_eras(words, claimed, self.current_year)]
+        )
+        found = find_positions(words, claimed, len(context.shown), slots)
+        spans += _claim(claimed, [Span(*ref) for ref in found])
+        unknown = self._unknown_titles(text, words, claimed, cues, linked)
+        replaced = {span.start for span in unknown}  # "Toy Story 5" is no "Toy Story"
+        spans = [span for span in spans if span.start not in replaced]
+        spans += _claim(claimed, unknown)
+        spans += _claim(claimed, self._phrases.find(words, claimed))
+        walk, negated = walk_mentions(words, sorted(spans, key=lambda span: span.start))
+        return _Reading(text, words, walk, claimed, negated)
+
+    def _unknown_titles(
+        self,
+        text: str,
+        words: list[Word],
+        claimed: list[bool],
+        cues: list[Span],
+        linked: list[tuple[int, int]],
+    ) -> list[Span]:
+        """Title-like phrases that link to no item, after the cues that expect a title."""
+        kinds = UNKNOWN_TITLE_CUE_KINDS | ({"question"} if _is_question(text, words) else set())
+        slots = {span.end for span in cues if _cue_kind(span) in kinds} | _quote_starts(words)
+        stops = {span.start for span in cues if _cue_kind(span) in STATEMENT_CUE_KINDS}
+        found = self._unknown.find(text, words, claimed, slots, linked, stops)
+        return [Span(spot.start, spot.end, UnknownTitle(spot.written)) for spot in found]
+
+
+def _claim(claimed: list[bool], spans: list[Span]) -> list[Span]:
+    for span in spans:
+        claimed[span.start : span.end] = [True] * (span.end - span.start)
+    return spans
+
+
+def _title_slots(words: Sequence[Word], cues: Sequence[Span]) -> set[int]:
+    """Where a title may start: right after a title cue, and at the start of a quotation."""
+    slots = {
+        span.end
+        for span in cues
+        if isinstance(span.what, Cue)
+        and (span.what.kind in TITLE_CUE_KINDS or span.what.phrase in TITLE_CUE_QUESTIONS)
+    }
+    slots |= _quote_starts(words)
+    return {slot for slot in slots if slot < len(words)}
+
+
+def _quote_starts(words: Sequence[Word]) -> set[int]:
+    """The first word of every quoted passage."""
+    return {
+        i
+        for i, word in enumerate(words)
+        if word.quote >= 0 and (i == 0 or words[i - 1].quote != word.quote)
+    }
+
+
+def _cue_kind(span: Span) -> str | None:
+    return span.what.kind if isinstance(span.what, Cue) else None
+
+
+def _focus(context: PlannerContext) -> int:
+    """The shown position "it" means: the focused one if still on show, else the top one."""
+    focus = context.focus_position
+    return focus if focus is not None and 1 <= focus <= len(context.shown) else 1
+
+
+def _answer_target(
+    reading: _Reading, context: PlannerContext
+) -> tuple[int | None, str | None] | None:
+    """What a question is about: a shown position, or the title of an item not on show (as
+    the catalog displays it, or as written when the catalog lacks it); ``None``: not a
+    question about an item. A title the catalog lacks counts only when nothing else is named:
+    in "is Tom Hanks in it?" the question is about "it"."""
+    if not reading.is_question or reading.kinds & _BLOCKS_ANSWER:
+        return None
+    if any(word.norm in _ASKS_FOR_ITEMS for word in reading.words):
+        return None
+    unknown: str | None = None
+    for mention in reading.walk.mentions:
+        what = mention.span.what
+        if isinstance(what, Title):
+            if what.position is not None:
+                return what.position, None
+            return None, what.item.display_title
+        if isinstance(what, UnknownTitle):
+            unknown = unknown or what.written
+        elif isinstance(what, PositionRef) and what.demonstrative:
+            if context.shown:
+                return _focus(context), None
+        elif isinstance(what, PositionRef) and what.positions:
+            return what.positions[0], None
+    return None if unknown is None else (None, unknown)
+
+
+def _action(reading: _Reading, signal: bool, context: PlannerContext) -> Action:
+    """What to do, from how much the message says (module docstring)."""
+    kinds = reading.kinds
+    if "drop_all" in kinds:
+        return "recommend" if signal else "clarify"
+    if signal:
+        return "refine" if context.shown else "recommend"
+    if context.shown and kinds & {"again", "neg", "dislike"}:
+        return "refine"  # "something else", "nope": the same wishes, other items
+    if "surprise" in kinds:
+        return "recommend"
+    if "smalltalk" in kinds and not reading.requests:
+        return "smalltalk"
+    return "recommend" if context.has_preferences else "clarify"

@@ -1,0 +1,20 @@
+"""The planner's everyday word lists, and reading a message into words."""
+
+from __future__ import annotations
+
+from agent.planner.words import COMMON_WORDS, STOPWORDS, read_words
+
+
+def test_word_lists_mark_everyday_titles_as_common() -> None:
+    assert {"up", "it", "her", "heat", "alien", "aliens", "air"} <= COMMON_WORDS
+    assert {"inception", "memento", "casablanca", "matrix", "nemo"}.isdisjoint(COMMON_WORDS)
+    assert STOPWORDS <= COMMON_WORDS
+
+
+def test_read_words_keeps_offsets_separators_and_quotes() -> None:
+    words = read_words("I loved d'Amélie, and 'Up'.")
+    assert [w.norm for w in words] == ["i", "loved", "d", "amelie", "and", "up"]
+    assert [w.sep for w in words] == ["", "", "", "", ",", "'"]
+    assert words[2].text == words[3].text == "d'Amélie"  # one token, two words
+    assert [w.quote for w in words] == [-1, -1, -1, -1, -1, 0]
+    assert words[0].sentence_start and not words[1].sentence_start
