@@ -6,12 +6,18 @@ everything below them takes plain arguments.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.download import ML_LATEST_SMALL_URL
+
+if TYPE_CHECKING:
+    from catalog.build import BuildConfig
+    from ranker.train import TrainConfig
 
 
 def _default_home() -> Path:
@@ -41,6 +47,49 @@ class Settings(BaseSettings):
         default=100_000, ge=1, description="Catalogs this large or larger get an HNSW index."
     )
 
+    ranker_epochs: int = Field(
+        default=20, ge=1, description="Most training epochs (early stopping)."
+    )
+    ranker_max_history: int = Field(
+        default=50, ge=1, description="Newest interactions the ranker sees."
+    )
+    ranker_seed: int = Field(default=0, description="Seed of ranker training.")
+    results_dir: Path = Field(default=Path("results"), description="Where `recbot eval` writes.")
+
+    # the agent
+    k: int = Field(default=10, ge=1, le=50, description="Recommendations per answer.")
+    retrieve_k: int = Field(default=300, ge=10, description="Candidates per retrieval source.")
+    rank_keep: int = Field(default=50, ge=1, description="Candidates kept by the ranker.")
+    rerank_top: int = Field(default=20, ge=1, description="Candidates the LLM reranks.")
+    warm_threshold: int = Field(
+        default=20, ge=0, description="Known interactions for the warm path."
+    )
+    max_clarifications: int = Field(default=2, ge=0, description="Clarifying questions in a row.")
+    llm_rerank: bool = Field(
+        default=True, description="Use the LLM reranker when an LLM is configured."
+    )
+    llm_rerank_warm: bool = Field(
+        default=False, description="Also rerank known users with the LLM."
+    )
+    # the LLM (optional; offline without it)
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    llm_model: str = Field(default="gpt-4o-mini")
+    llm_api_key: str | None = Field(default=None, description="Falls back to OPENAI_API_KEY.")
+    llm_structured_method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
+    llm_temperature: float = Field(default=0.2, ge=0.0, le=0.3)
+    llm_seed: int | None = 0
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0)
+
+    @property
+    def resolved_llm_api_key(self) -> str | None:
+        return self.llm_api_key or os.environ.get("OPENAI_API_KEY")
+
+    @property
+    def llm_configured(self) -> bool:
+        """An LLM is used when a base URL or an API key is set; otherwise recbot runs offline."""
+        return bool(self.llm_base_url or self.resolved_llm_api_key)
+
     @field_validator("data_dir", "home", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
@@ -49,3 +98,29 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'recbot.db'}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """The LangGraph checkpointer's SQLite file (conversations)."""
+        return self.home / "conversations.db"
+
+    def train_config(self) -> TrainConfig:
+        """The ranker's training config (torch loads only for callers that need it)."""
+        from ranker.train import TrainConfig
+
+        return TrainConfig(
+            epochs=self.ranker_epochs, max_history=self.ranker_max_history, seed=self.ranker_seed
+        )
+
+    def build_config(self) -> BuildConfig:
+        """The plain config ``catalog.build`` and the ranker jobs take."""
+        from catalog.build import BuildConfig
+
+        return BuildConfig(
+            home=self.home,
+            database_url=self.resolved_database_url,
+            data_dir=self.data_dir,
+            download_url=self.download_url,
+            strict=self.strict_load,
+            hnsw_threshold=self.hnsw_threshold,
+        )

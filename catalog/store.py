@@ -147,11 +147,11 @@ class Store:
         if self._sqlite:
             event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
         if create:
-            with self._guard("create the schema in"):
+            with self.guard("create the schema in"):
                 Base.metadata.create_all(self.engine)
 
     @contextmanager
-    def _guard(self, doing: str) -> Iterator[None]:
+    def guard(self, doing: str) -> Iterator[None]:
         """Translate driver errors into a StoreError a person can act on."""
         try:
             yield
@@ -181,7 +181,7 @@ class Store:
         Items are upserted by id and items no longer in the catalog are removed (with their
         interactions), so the database mirrors its source; interactions are inserted once each.
         """
-        with self._guard("write to"), Session(self.engine) as session, session.begin():
+        with self.guard("write to"), Session(self.engine) as session, session.begin():
             added, updated, unchanged, removed = self._sync_items(session, catalog)
             users = sorted({i.user_id for i in interactions})
             for chunk in _chunks([{"id": u, "n_interactions": 0} for u in users], self._CHUNK):
@@ -234,7 +234,7 @@ class Store:
 
     def load_catalog(self) -> Catalog:
         """Every item in the database, as a :class:`Catalog`."""
-        with self._guard("read from"), Session(self.engine) as session:
+        with self.guard("read from"), Session(self.engine) as session:
             items = [_row_to_item(row) for row in session.scalars(select(ItemRow))]
         return Catalog(items)
 
@@ -243,7 +243,7 @@ class Store:
         query = select(InteractionRow).order_by(InteractionRow.timestamp, InteractionRow.id)
         if user_id is not None:
             query = query.where(InteractionRow.user_id == user_id)
-        with self._guard("read from"), Session(self.engine) as session:
+        with self.guard("read from"), Session(self.engine) as session:
             return [
                 Interaction(row.user_id, row.item_id, row.rating, row.timestamp)
                 for row in session.scalars(query)
@@ -251,7 +251,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """How many items, interactions and users the database holds."""
-        with self._guard("read from"), Session(self.engine) as session:
+        with self.guard("read from"), Session(self.engine) as session:
             return {
                 name: session.scalar(select(func.count()).select_from(model)) or 0
                 for name, model in (

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.llm_stub"]
+
 MOVIES = [
     (1, "Toy Story (1995)", "Adventure|Animation|Children|Comedy|Fantasy"),
     (2, "Jumanji (1995)", "Adventure|Children|Fantasy"),

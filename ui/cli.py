@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -22,16 +22,8 @@ from catalog.embeddings import Embedder
 from catalog.errors import RecbotError
 from catalog.search import ItemFilter
 
-
-def _config(settings: Settings) -> BuildConfig:
-    return BuildConfig(
-        home=settings.home,
-        database_url=settings.resolved_database_url,
-        data_dir=settings.data_dir,
-        download_url=settings.download_url,
-        strict=settings.strict_load,
-        hnsw_threshold=settings.hnsw_threshold,
-    )
+if TYPE_CHECKING:
+    from ranker.train import TrainConfig
 
 
 @dataclass
@@ -43,7 +35,11 @@ class Context:
 
     @property
     def config(self) -> BuildConfig:
-        return _config(self.settings)
+        return self.settings.build_config()
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return self.settings.train_config()
 
     def embedder(self, *, progress: bool = False) -> Embedder:
         if self.fixed_embedder is not None:
@@ -56,15 +52,45 @@ class Context:
 
 def cmd_build(args: argparse.Namespace, ctx: Context) -> int:
     quiet = args.quiet
+    log = (lambda _msg: None) if quiet else print
     manifest = build(
         ctx.config,
         ctx.embedder(progress=not quiet),
         force=args.force,
         progress=not quiet,
-        log=(lambda _msg: None) if quiet else print,
+        log=log,
     )
+    from ranker.pipeline import ensure_ranker
+
+    _ranker, status = ensure_ranker(
+        ctx.config, ctx.train_config, force=args.force, progress=not quiet, log=log
+    )
+    manifest.stages["ranker"] = status
     print(_describe(manifest, ctx.config))
     return 0
+
+
+def cmd_train(args: argparse.Namespace, ctx: Context) -> int:
+    from ranker.pipeline import ensure_ranker
+
+    ranker, _status = ensure_ranker(
+        ctx.config, ctx.train_config, force=True, progress=not args.quiet, log=print
+    )
+    print(f"ranker        {ranker.get('checkpoint')}")
+    print(f"validation    {_metrics(ranker.get('valid_metrics', {}))}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, ctx: Context) -> int:
+    from ranker.offline_eval import run_eval
+
+    out = args.out or ctx.settings.results_dir
+    run_eval(ctx.config, ctx.train_config, ctx.embedder(), out, funnel=not args.no_funnel)
+    return 0
+
+
+def _metrics(metrics: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
 
 
 def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
@@ -92,9 +118,22 @@ def _describe(manifest: Manifest, config: BuildConfig) -> str:
             f"embeddings    {manifest.model_name} ({manifest.dim}-d) → {config.embeddings_path}",
             f"index         {manifest.index.get('kind')} over {manifest.index.get('count')} items"
             f" → {config.index_dir}",
+            f"ranker        {_ranker_line(config)}",
             f"stages        {stages}",
             f"timings       {timings}",
         ]
+    )
+
+
+def _ranker_line(config: BuildConfig) -> str:
+    try:
+        ranker = json.loads((config.artifacts / "ranker.json").read_text())
+    except (OSError, ValueError):
+        return "not trained (run `recbot build` or `recbot train`)"
+    seconds = ranker.get("train_seconds", 0)
+    return (
+        f"{ranker.get('checkpoint')} ({ranker.get('epochs')} epochs, {seconds}s; "
+        f"validation {_metrics(ranker.get('valid_metrics', {}))})"
     )
 
 
@@ -147,6 +186,95 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _recommender(ctx: Context, *, persistent: bool) -> Any:
+    from agent.persistence import memory_checkpointer, sqlite_checkpointer
+    from agent.recommender import Recommender
+    from agent.wiring import build_deps
+
+    settings = ctx.settings
+    saver = sqlite_checkpointer(settings.checkpoint_path) if persistent else memory_checkpointer()
+    return Recommender(build_deps(settings, embedder=ctx.fixed_embedder), saver)
+
+
+def _render(reply: Any) -> str:
+    return reply.reply
+
+
+def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
+    """A terminal REPL over one persisted conversation (``--thread`` resumes it)."""
+    import uuid
+
+    recommender = _recommender(ctx, persistent=True)
+    thread = args.thread or uuid.uuid4().hex[:12]
+    print(
+        f"recbot — conversation {thread} (resume with --thread {thread}). Ctrl-D or /quit to leave."
+    )
+    print("Feedback on the last list: /like N, /no N (not for me), /seen N.")
+    last: list[int] = []
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        text = line.strip()
+        if text in {"/quit", "/exit"}:
+            return 0
+        command = text.split()
+        if command and command[0] in _FEEDBACK and len(command) == 2 and command[1].isdigit():
+            position = int(command[1])
+            if not 1 <= position <= len(last):
+                print(f"recbot> There is no item {position} in the last list.")
+                continue
+            kind = _FEEDBACK[command[0]]
+            recommender.record_feedback(thread, last[position - 1], kind, user_id=args.user)
+            print(f"recbot> Noted ({kind}).")
+            continue
+        try:
+            reply = recommender.reply(text, user_id=args.user, thread_id=thread, k=args.k)
+        except RecbotError as error:
+            print(f"recbot> Sorry, something went wrong: {error}")
+            continue
+        if reply.recommendations:
+            last = [r.item_id for r in reply.recommendations]
+        print("recbot> " + _render(reply))
+
+
+_FEEDBACK = {"/like": "liked", "/no": "rejected", "/seen": "seen"}
+
+
+def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
+    """JSON in (a file or stdin), JSON out, as in ../shared/DESIGN.md §5."""
+    from pydantic import BaseModel, Field
+
+    from agent.recommender import ChatMessage
+
+    class AskRequest(BaseModel):
+        messages: list[ChatMessage] = Field(min_length=1)
+        user_id: int | None = None
+        k: int = Field(default=10, ge=1, le=50)
+
+    raw = Path(args.input).read_text() if args.input and args.input != "-" else sys.stdin.read()
+    try:
+        request = AskRequest.model_validate_json(raw)
+    except ValidationError as error:
+        print(
+            json.dumps(
+                {"error": f"invalid request: {error.errors(include_url=False)}"}, default=str
+            )
+        )
+        return 2
+    if request.messages[-1].role != "user":
+        print(json.dumps({"error": "the last message must be a user message"}))
+        return 2
+    recommender = _recommender(ctx, persistent=False)
+    reply = recommender.reply(
+        request.messages, user_id=request.user_id, k=request.k, must_recommend=args.must_recommend
+    )
+    print(reply.model_dump_json(indent=2, exclude={"thread_id"}))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recbot", description="A conversational recommender.")
     parser.add_argument("--home", type=Path, help="artifact directory (RECBOT_HOME)")
@@ -157,6 +285,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild every stage, ignoring caches")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=cmd_build)
+
+    p = commands.add_parser("train", help="retrain the DNN ranker")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_train)
+
+    p = commands.add_parser("eval", help="offline metrics of the ranker and its baselines")
+    p.add_argument("--out", type=Path, help="results directory (RECBOT_RESULTS_DIR)")
+    p.add_argument("--no-funnel", action="store_true", help="skip the retrieval-recall report")
+    p.set_defaults(run=cmd_eval)
+
+    p = commands.add_parser("chat", help="talk to the recommender in the terminal")
+    p.add_argument("--user", type=int, help="a known user id (their history drives the warm path)")
+    p.add_argument("--thread", help="resume this conversation id")
+    p.add_argument("-k", type=int, default=None, help="recommendations per answer")
+    p.set_defaults(run=cmd_chat)
+
+    p = commands.add_parser("ask", help="one request as JSON in, JSON out")
+    p.add_argument("input", nargs="?", default="-", help="a JSON file, or - for stdin (default)")
+    p.add_argument("--must-recommend", action="store_true", help="never ask a clarifying question")
+    p.set_defaults(run=cmd_ask)
 
     p = commands.add_parser("info", help="print what is built and where")
     p.add_argument("--json", action="store_true")

@@ -13,15 +13,24 @@ from pathlib import Path
 
 import pytest
 
+from agent.recommender import Recommender
+from agent.settings import Settings
+from agent.wiring import build_deps
 from catalog.artifacts import Artifacts, open_artifacts
 from catalog.build import BuildConfig, build
 from catalog.embeddings import SentenceTransformerEmbedder
+from ranker.pipeline import ensure_ranker
 
 
 @dataclass
 class RealCatalog:
+    settings: Settings
     config: BuildConfig
     artifacts: Artifacts
+
+    def recommender(self) -> Recommender:
+        """A fresh agent over the real build: offline planner, trained ranker, memory checkpointer."""
+        return Recommender(build_deps(self.settings, embedder=self.artifacts.retriever.embedder))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,11 +49,10 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> RealCatalog:
             pytest.fail(reason)
         pytest.skip(reason)
     home = Path(os.environ.get("RECBOT_TEST_HOME") or tmp_path_factory.mktemp("real-home"))
-    config = BuildConfig(
-        home=home,
-        database_url=f"sqlite:///{home / 'recbot.db'}",
-        data_dir=Path(data_dir).resolve(),
-    )
+    settings = Settings(home=home, data_dir=Path(data_dir).resolve(), _env_file=None)
+    config = settings.build_config()
     embedder = SentenceTransformerEmbedder(progress=False)
-    build(config, embedder, progress=False, log=lambda _msg: None)
-    return RealCatalog(config, open_artifacts(config, embedder))
+    quiet = {"progress": False, "log": lambda _msg: None}
+    build(config, embedder, **quiet)  # type: ignore[arg-type]
+    ensure_ranker(config, settings.train_config(), **quiet)  # type: ignore[arg-type]
+    return RealCatalog(settings, config, open_artifacts(config, embedder))

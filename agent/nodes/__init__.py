@@ -1,0 +1,1 @@
+"""Node bodies of the agent graph; ``agent/graph.py`` wires them."""

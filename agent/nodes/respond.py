@@ -1,0 +1,138 @@
+"""respond, clarify, answer and smalltalk: the nodes that write the reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
+
+from agent.context import Deps
+from agent.explain import explain, overview_phrase
+from agent.lexicon import mood_score
+from agent.nodes.recommend import profile
+from agent.state import AgentState, Preferences, Recommendation
+
+MOOD_WORDS = ("scary", "funny", "dark", "depressing", "romantic", "light")
+
+
+def _finish(reply: str, action: str, **updates: Any) -> dict[str, Any]:
+    return {"messages": [AIMessage(reply)], "reply": reply, "action": action, **updates}
+
+
+def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    catalog = deps.tools.catalog
+    k = state.get("k") or deps.config.k
+    prefs = state.get("preferences") or Preferences()
+    history = profile(state, deps).history if state.get("warm") else ()
+    picks = [c for c in state.get("ranked", []) if c.item_id in catalog][:k]
+    recommendations = [
+        Recommendation(
+            item_id=c.item_id,
+            title=catalog.get(c.item_id).display_title,
+            score=round(c.score, 4),
+            explanation=explain(
+                catalog.get(c.item_id), prefs, catalog, deps.tools.retriever.index, history=history
+            ),
+        )
+        for c in picks
+    ]
+    notes = list(state.get("notes", []))
+    notes += [f"I couldn't find “{t}” in the catalog." for t in state.get("unresolved", [])]
+    if not recommendations:
+        reply = " ".join(
+            [
+                *notes,
+                "Nothing in the catalog fits all of that. Could you loosen a constraint, such as the years or a genre?",
+            ]
+        )
+        return _finish(
+            reply,
+            "clarify",
+            recommendations=[],
+            last_shown=[],
+            clarifications=state.get("clarifications", 0) + 1,
+        )
+    lines = [f"{n}. {r.title} — {r.explanation}" for n, r in enumerate(recommendations, start=1)]
+    intro = (
+        "Here are some picks for you:" if not notes else " ".join(notes) + " Here are some picks:"
+    )
+    ids = [r.item_id for r in recommendations]
+    return _finish(
+        "\n".join([intro, *lines]),
+        "recommend",
+        recommendations=recommendations,
+        last_shown=ids,
+        shown=list(dict.fromkeys([*state.get("shown", []), *ids])),
+        clarifications=0,
+    )
+
+
+def clarify(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    unresolved = state.get("unresolved", [])
+    prefs = state.get("preferences") or Preferences()
+    parts = [f"I couldn't find “{t}” in the catalog." for t in unresolved]
+    catalog = runtime.context.tools.catalog
+    for title in unresolved[:1]:
+        guesses = [
+            m.item.display_title for m in catalog.search_titles(title, limit=3) if m.score >= 60
+        ]
+        if guesses:
+            parts.append("Did you mean " + " or ".join(guesses) + "?")
+    if not prefs.liked and not prefs.include_genres:
+        parts.append(
+            "What are you in the mood for: a film you loved, a genre, or a vibe you can describe?"
+        )
+    else:
+        parts.append("Anything to narrow it down: an era, a mood, or something to avoid?")
+    return _finish(
+        " ".join(parts),
+        "clarify",
+        recommendations=[],
+        clarifications=state.get("clarifications", 0) + 1,
+    )
+
+
+def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Answer a question about a shown item from catalog data only."""
+    deps = runtime.context
+    catalog = deps.tools.catalog
+    plan = state.get("plan")
+    shown = state.get("last_shown", [])
+    item_id = None
+    if plan is not None and plan.question_title:
+        matches = catalog.search_titles(plan.question_title, limit=1)
+        if not matches or matches[0].score < 80:
+            return _finish(f"I couldn't find “{plan.question_title}” in the catalog.", "answer")
+        item_id = matches[0].item.id
+    else:
+        position = (plan.question_position if plan else None) or 1
+        if not 1 <= position <= len(shown):
+            return _finish(f"I only showed {len(shown)} titles. Which one do you mean?", "answer")
+        item_id = shown[position - 1]
+    item = catalog.get(item_id)
+    question = (plan.question if plan else "").casefold()
+    asked = [m for m in MOOD_WORDS if m in question]
+    if asked:
+        score = mood_score(asked[0], item.genres, item.tags, item.overview)
+        verdict = "Yes, quite" if score >= 0.5 else "A little" if score > 0.15 else "Not really"
+        reply = f"{verdict} {asked[0]}: {item.display_title} is {', '.join(item.genres) or 'unclassified'}"
+        reply += f" (tags: {', '.join(item.tags[:4])})." if item.tags else "."
+    else:
+        about = overview_phrase(item, limit=400) or "I have no plot summary for it."
+        rating = (
+            f" Rated {item.mean_rating:.1f}/5 by {item.popularity} people."
+            if item.mean_rating
+            else ""
+        )
+        reply = f"{item.display_title} ({', '.join(item.genres)}): {about}{rating}"
+    return _finish(reply, "answer")
+
+
+def smalltalk(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    reply = (
+        "Hi! I recommend movies from the catalog. Tell me a film you loved, a genre or a mood — "
+        "for example “something like Inception, but less depressing”."
+    )
+    return _finish(reply, "smalltalk")

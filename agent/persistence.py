@@ -1,0 +1,124 @@
+"""Persistence beyond one graph run: the checkpointer, and users' history and feedback.
+
+Feedback (liked / not for me / seen) lives in the app database next to the catalog, keyed by
+user, so it shapes that user's later conversations; the dialog itself lives in the LangGraph
+checkpointer, keyed by conversation (thread) id.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from catalog.store import Store
+
+FeedbackKind = Literal["liked", "rejected", "seen"]
+FEEDBACK_KINDS: tuple[FeedbackKind, ...] = ("liked", "rejected", "seen")
+
+
+class FeedbackBase(DeclarativeBase):
+    pass
+
+
+class FeedbackRow(FeedbackBase):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("user_id", "item_id", name="uq_feedback"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    item_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    user_id: int | None
+    history: tuple[int, ...] = ()  # newest first
+    ratings: tuple[float, ...] = ()
+    liked: tuple[int, ...] = ()
+    rejected: tuple[int, ...] = ()
+    seen: tuple[int, ...] = ()
+    rated: frozenset[int] = frozenset()  # every item the user has interacted with
+
+    @property
+    def known_interactions(self) -> int:
+        return len(self.rated)
+
+
+class UserData:
+    """Known users' interactions (from the catalog store) and their feedback."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.guard("create the feedback table in"):
+            FeedbackBase.metadata.create_all(store.engine)
+
+    def profile(self, user_id: int | None, max_history: int = 200) -> UserProfile:
+        """History newest first (store interactions), plus the user's feedback."""
+        if user_id is None:
+            return UserProfile(None)
+        everything = self.store.interactions(user_id)
+        recent = everything[::-1][:max_history]
+        feedback = self.feedback(user_id)
+        return UserProfile(
+            user_id,
+            tuple(i.item_id for i in recent),
+            tuple(i.rating for i in recent),
+            tuple(feedback["liked"]),
+            tuple(feedback["rejected"]),
+            tuple(feedback["seen"]),
+            frozenset(i.item_id for i in everything),
+        )
+
+    def feedback(self, user_id: int) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {kind: [] for kind in FEEDBACK_KINDS}
+        query = select(FeedbackRow).where(FeedbackRow.user_id == user_id).order_by(FeedbackRow.id)
+        with self.store.guard("read from"), Session(self.store.engine) as session:
+            for row in session.scalars(query):
+                out.setdefault(row.kind, []).append(row.item_id)
+        return out
+
+    def record_feedback(self, user_id: int, item_id: int, kind: FeedbackKind) -> None:
+        """Store (or replace) this user's feedback on an item."""
+        if kind not in FEEDBACK_KINDS:
+            raise ValueError(f"feedback kind must be one of {FEEDBACK_KINDS}")
+        with self.store.guard("write to"), Session(self.store.engine) as session, session.begin():
+            session.execute(
+                delete(FeedbackRow).where(
+                    FeedbackRow.user_id == user_id, FeedbackRow.item_id == item_id
+                )
+            )
+            session.add(
+                FeedbackRow(
+                    user_id=user_id, item_id=item_id, kind=kind, created_at=datetime.now(UTC)
+                )
+            )
+
+
+def sqlite_checkpointer(path: Path) -> Any:
+    """A synchronous SQLite checkpointer in a file (the CLI's; the web app uses the async one)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0)
+    saver = SqliteSaver(connection)
+    saver.setup()
+    return saver
+
+
+def memory_checkpointer() -> Any:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return InMemorySaver()
+
+
+def dedupe(values: Sequence[int]) -> list[int]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,121 @@
+"""Folding a :class:`Plan` into the dialog state: later statements override earlier ones.
+
+Pure functions over plain data, so every rule is a table-driven test away.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from agent.plan import Plan
+from agent.state import Preferences
+from catalog.domain import Catalog
+
+LINK_SCORE = 90.0  # a title match this good is taken without comment
+GUESS_SCORE = 80.0  # this good is taken, and the reply says which item it took
+
+
+@dataclass
+class Resolution:
+    ids: list[int] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_titles(catalog: Catalog, titles: Iterable[str]) -> Resolution:
+    """Catalog ids of titles as a person (or an LLM) wrote them; unknown ones are reported."""
+    result = Resolution()
+    for title in titles:
+        matches = catalog.search_titles(title, limit=3)
+        best = matches[0] if matches else None
+        if best is None or best.score < GUESS_SCORE:
+            result.unresolved.append(title)
+            continue
+        if best.item.id not in result.ids:
+            result.ids.append(best.item.id)
+        if not best.sure and best.score < LINK_SCORE:
+            result.notes.append(f"I took “{title}” to mean {best.item.display_title}.")
+    return result
+
+
+def _add(values: list, new: Iterable) -> list:
+    out = list(values)
+    for value in new:
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _remove(values: list, gone: Iterable) -> list:
+    gone_set = {g.casefold() if isinstance(g, str) else g for g in gone}
+    return [v for v in values if (v.casefold() if isinstance(v, str) else v) not in gone_set]
+
+
+def drop_constraints(prefs: Preferences, drops: Sequence[str], catalog: Catalog) -> Preferences:
+    """Forget what the person took back ("forget the comedy part", "start over")."""
+    p = prefs.model_copy(deep=True)
+    for drop in drops:
+        kind, _, value = drop.partition(":")
+        kind = kind.strip().lower()
+        if kind == "all":
+            p = Preferences()
+        elif kind == "genre":
+            p.include_genres = _remove(p.include_genres, [value])
+            p.exclude_genres = _remove(p.exclude_genres, [value])
+        elif kind == "mood":
+            p.moods = _remove(p.moods, [value])
+            p.avoid_moods = _remove(p.avoid_moods, [value])
+        elif kind == "years":
+            p.year_min = p.year_max = None
+        elif kind == "vibe":
+            p.vibe = ""
+        elif kind == "liked":
+            ids = resolve_titles(catalog, [value]).ids
+            p.liked = _remove(p.liked, ids)
+            p.anchor = None if p.anchor in ids else p.anchor
+    return p
+
+
+def shift_era(prefs: Preferences, shift: str, shown_years: Sequence[int]) -> Preferences:
+    """ "Something newer" / "older, please": move the year window past the last list's median."""
+    if not shown_years:
+        return prefs
+    pivot = int(statistics.median(shown_years))
+    p = prefs.model_copy()
+    if shift == "older":
+        p.year_max = pivot - 1
+        if p.year_min is not None and p.year_min > p.year_max:
+            p.year_min = None  # the old lower bound would leave an empty window
+    else:
+        p.year_min = pivot + 1
+        if p.year_max is not None and p.year_max < p.year_min:
+            p.year_max = None
+    return p
+
+
+def apply_plan(
+    prefs: Preferences,
+    plan: Plan,
+    *,
+    liked_ids: Sequence[int],
+    disliked_ids: Sequence[int],
+    genres: Sequence[str],
+) -> Preferences:
+    """The preferences after this plan. ``*_ids`` are the plan's titles, already resolved."""
+    known = {g.casefold(): g for g in genres}
+    include = [known[g.casefold()] for g in plan.include_genres if g.casefold() in known]
+    exclude = [known[g.casefold()] for g in plan.exclude_genres if g.casefold() in known]
+    p = prefs.model_copy(deep=True)
+    p.liked = _add(_remove(p.liked, disliked_ids), liked_ids)
+    p.disliked = _add(_remove(p.disliked, liked_ids), disliked_ids)
+    p.include_genres = _add(_remove(p.include_genres, exclude), include)
+    p.exclude_genres = _add(_remove(p.exclude_genres, include), exclude)
+    p.moods = _add(_remove(p.moods, plan.avoid_moods), plan.moods)
+    p.avoid_moods = _add(_remove(p.avoid_moods, plan.moods), plan.avoid_moods)
+    if plan.year_min is not None or plan.year_max is not None:
+        p.year_min, p.year_max = plan.year_min, plan.year_max
+    if plan.vibe.strip():
+        p.vibe = plan.vibe.strip()
+    return p

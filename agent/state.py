@@ -1,0 +1,91 @@
+"""The graph's state: messages plus JSON-friendly dialog state, persisted by the checkpointer.
+
+Pydantic models declared here (not in the app) so the checkpointer can serialise them strictly
+(``LANGGRAPH_STRICT_MSGPACK=true`` in tests).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from pydantic import BaseModel, Field
+
+from agent.plan import Plan
+
+Route = Literal["clarify", "retrieve", "answer", "smalltalk"]
+
+
+class Preferences(BaseModel):
+    """What the conversation has learned about what the person wants (later overrides earlier)."""
+
+    liked: list[int] = Field(default_factory=list)
+    disliked: list[int] = Field(default_factory=list)
+    include_genres: list[str] = Field(default_factory=list)
+    exclude_genres: list[str] = Field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    moods: list[str] = Field(default_factory=list)
+    avoid_moods: list[str] = Field(default_factory=list)
+    vibe: str = ""
+    anchor: int | None = None  # "more like the second one"
+
+    def has_signal(self) -> bool:
+        """Enough to recommend from: an item, a genre, a mood, a vibe or a year range."""
+        return bool(
+            self.liked
+            or self.include_genres
+            or self.moods
+            or self.vibe
+            or self.anchor is not None
+            or self.year_min is not None
+            or self.year_max is not None
+        )
+
+
+class Recommendation(BaseModel):
+    item_id: int
+    title: str  # rendered from the catalog by id, never from LLM text
+    score: float
+    explanation: str
+
+
+class GuardRecord(BaseModel):
+    """What the hallucination guard did on this turn (for the state and the counters)."""
+
+    ran: bool = False
+    dropped: list[str] = Field(default_factory=list)
+    fell_back: bool = False
+    error: str = ""
+
+
+class Candidate(BaseModel):
+    item_id: int
+    retrieval: float = 0.0  # similarity from the retrieval stage
+    score: float = 0.0  # final score after ranking
+
+
+class AgentState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    user_id: int | None
+    k: int
+    must_recommend: bool
+    preferences: Preferences
+    rejected: list[int]  # never shown again in this conversation
+    seen: list[int]
+    shown: list[int]  # every item shown so far, in order
+    last_shown: list[int]  # the latest list, for "the second one"
+    clarifications: int  # clarifying questions asked in a row
+    plan: Plan | None
+    unresolved: list[str]  # titles the person named that the catalog lacks
+    notes: list[str]  # short remarks for the reply ("I took X for 'y'")
+    route: Route
+    warm: bool
+    candidates: list[Candidate]
+    ranked: list[Candidate]
+    recommendations: list[Recommendation]
+    guard: GuardRecord
+    action: str
+    reply: str
+    timings_ms: dict[str, float]

@@ -1,0 +1,86 @@
+"""The one composition root: builds the retriever, ranker, planner, LLM and stores from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.context import AgentConfig, Deps
+from agent.persistence import UserData
+from agent.planner.offline import OfflinePlanner
+from agent.settings import Settings
+from catalog.artifacts import open_artifacts
+from catalog.embeddings import Embedder, SentenceTransformerEmbedder
+from catalog.index import configure_threads
+from catalog.store import Store
+from ranker.features import ItemFeatures
+from ranker.pipeline import RankerPaths, load_scorer
+from tools.deps import ToolDeps
+
+
+def agent_config(settings: Settings) -> AgentConfig:
+    return AgentConfig(
+        k=settings.k,
+        retrieve_k=settings.retrieve_k,
+        rank_keep=settings.rank_keep,
+        rerank_top=settings.rerank_top,
+        warm_threshold=settings.warm_threshold,
+        max_clarifications=settings.max_clarifications,
+        max_history=settings.ranker_max_history,
+        llm_rerank=settings.llm_rerank,
+        llm_rerank_warm=settings.llm_rerank_warm,
+    )
+
+
+@dataclass
+class LLMParts:
+    planner: Any = None
+    reranker: Any = None
+    usage: Any = None
+
+
+def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
+    """The LLM planner and reranker when an LLM is configured; nothing otherwise (offline)."""
+    if not settings.llm_configured:
+        return LLMParts()
+    from agent.llm import UsageCounter, make_chat_model
+    from agent.planner.llm import LLMPlanner
+    from agent.prompts import rerank_messages
+    from tools.reranker import LLMReranker
+
+    usage = UsageCounter()
+    model = make_chat_model(
+        settings.llm_base_url or "",
+        settings.llm_model,
+        settings.resolved_llm_api_key,
+        temperature=settings.llm_temperature,
+        seed=settings.llm_seed,
+        timeout=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
+    planner = LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
+    return LLMParts(planner, LLMReranker(model, prompt=rerank_messages, counter=usage), usage)
+
+
+def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
+    """Open the built artifacts and assemble every dependency the graph's nodes use."""
+    configure_threads(1)
+    config = settings.build_config()
+    embedder = embedder or SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)
+    artifacts = open_artifacts(config, embedder)
+    catalog = artifacts.catalog
+    store = Store(config.database_url, create=False)
+    content = artifacts.index.vectors(catalog.ids)
+    features = ItemFeatures.build(catalog, content, store.interactions())
+    scorer = load_scorer(RankerPaths(config.artifacts), features)
+    offline = OfflinePlanner(catalog)
+    llm = llm_parts(settings, catalog.genres)
+    tools = ToolDeps(catalog, artifacts.retriever, scorer, reranker=llm.reranker)
+    return Deps(
+        tools=tools,
+        planner=llm.planner or offline,
+        offline_planner=offline,
+        users=UserData(store),
+        config=agent_config(settings),
+        llm_usage=llm.usage,
+    )

@@ -1,0 +1,100 @@
+"""The conversational agent on the real ml-latest-small, offline planner, trained DNN ranker."""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import pytest
+
+from agent.recommender import Recommender, Reply
+from tests.integration.conftest import RealCatalog
+
+INCEPTION, TOY_STORY, FINDING_NEMO = 79132, 1, 6377
+DARK_GENRES = {"Drama", "War"}
+DARK_WORDS = re.compile(
+    r"\b(dark|sad|bleak|depressing|grim|tragic|tragedy|death|disturbing)\b", re.I
+)
+
+
+@pytest.fixture(scope="module")
+def agent(real: RealCatalog) -> Recommender:
+    return real.recommender()
+
+
+def ask(agent: Recommender, text: str, **kwargs: object) -> Reply:
+    return agent.reply([{"role": "user", "content": text}], **kwargs)  # type: ignore[arg-type]
+
+
+def darkness(real: RealCatalog, reply: Reply) -> int:
+    """How many recommended items read as dark: Drama/War genres, or dark words in tags/overview."""
+    catalog = real.artifacts.catalog
+    count = 0
+    for rec in reply.recommendations:
+        item = catalog.get(rec.item_id)
+        text = " ".join([*item.tags, item.overview])
+        count += bool(DARK_GENRES & set(item.genres) or DARK_WORDS.search(text))
+    return count
+
+
+def test_like_inception_but_less_depressing(agent: Recommender, real: RealCatalog) -> None:
+    plain = ask(agent, "Something like Inception")
+    lighter = ask(agent, "Something like Inception, but less depressing")
+    assert lighter.action == "recommend" and len(lighter.recommendations) == 10
+    ids = [r.item_id for r in lighter.recommendations]
+    assert INCEPTION not in ids
+    catalog = real.artifacts.catalog
+    leaning = [i for i in ids if {"Sci-Fi", "Thriller", "Mystery"} & set(catalog.get(i).genres)]
+    assert len(leaning) >= 6, [catalog.get(i).display_title for i in ids]
+    assert darkness(real, lighter) < darkness(real, plain), (
+        [r.title for r in plain.recommendations],
+        [r.title for r in lighter.recommendations],
+    )
+
+
+def test_loved_toy_story_and_finding_nemo_gives_family_animation(
+    agent: Recommender, real: RealCatalog
+) -> None:
+    reply = ask(agent, "I loved Toy Story and Finding Nemo")
+    catalog = real.artifacts.catalog
+    ids = [r.item_id for r in reply.recommendations]
+    assert TOY_STORY not in ids and FINDING_NEMO not in ids
+    family = [i for i in ids if {"Animation", "Children"} & set(catalog.get(i).genres)]
+    assert len(family) >= 8, [catalog.get(i).display_title for i in ids]
+    assert all(r.explanation for r in reply.recommendations)
+
+
+def test_rejected_item_never_returns_and_older_moves_years_down(
+    agent: Recommender, real: RealCatalog
+) -> None:
+    catalog = real.artifacts.catalog
+    first = agent.reply("Something like The Matrix", thread_id="three-turns")
+    rejected = first.recommendations[0].item_id
+    second = agent.reply("not that one", thread_id="three-turns")
+    third = agent.reply("older, please", thread_id="three-turns")
+    for reply in (second, third):
+        assert reply.action == "recommend"
+        assert rejected not in {r.item_id for r in reply.recommendations}
+    years = [
+        [catalog.get(r.item_id).year or 0 for r in reply.recommendations]
+        for reply in (second, third)
+    ]
+    assert statistics.median(years[1]) < statistics.median(years[0]), years
+
+
+def test_unknown_movie_gets_an_honest_answer_and_a_question(agent: Recommender) -> None:
+    reply = ask(agent, "I loved Blorptastic Zingwhirl 3000")
+    assert reply.action == "clarify"
+    assert "couldn't find" in reply.reply and "Blorptastic Zingwhirl 3000" in reply.reply
+    assert reply.reply.rstrip().endswith("?")
+    assert reply.recommendations == []
+
+
+def test_every_title_in_the_reply_is_a_catalog_item(agent: Recommender, real: RealCatalog) -> None:
+    reply = ask(agent, "A feel-good comedy from the 90s")
+    catalog = real.artifacts.catalog
+    for rec in reply.recommendations:
+        assert rec.title == catalog.get(rec.item_id).display_title
+        assert rec.title in reply.reply
+    years = [catalog.get(r.item_id).year for r in reply.recommendations]
+    assert all(y is not None and 1990 <= y <= 1999 for y in years)

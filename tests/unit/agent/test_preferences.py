@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from agent.plan import Plan
+from agent.preferences import apply_plan, drop_constraints, resolve_titles, shift_era
+from agent.state import Preferences
+from catalog.domain import Catalog, Item
+
+CATALOG = Catalog(
+    [
+        Item(1, "Inception", 2010, ("Sci-Fi",), popularity=50),
+        Item(2, "Matrix, The", 1999, ("Sci-Fi", "Action"), popularity=60),
+        Item(3, "Toy Story", 1995, ("Animation",), popularity=40),
+    ]
+)
+GENRES = ("Action", "Animation", "Comedy", "Sci-Fi")
+
+
+def test_resolve_titles_links_sure_matches_and_reports_unknown_ones() -> None:
+    result = resolve_titles(CATALOG, ["inception", "the matrix", "Zorblax Returns"])
+    assert result.ids == [1, 2]
+    assert result.unresolved == ["Zorblax Returns"]
+
+
+@pytest.mark.parametrize(
+    ("before", "plan", "expected"),
+    [
+        # a genre wanted, then excluded: the later statement wins
+        (Preferences(include_genres=["Comedy"]), Plan(action="refine", exclude_genres=["comedy"]),
+         Preferences(exclude_genres=["Comedy"])),
+        # unknown genre names from a planner are dropped
+        (Preferences(), Plan(action="recommend", include_genres=["Space Opera", "sci-fi"]),
+         Preferences(include_genres=["Sci-Fi"])),
+        # a mood avoided after being wanted
+        (Preferences(moods=["dark"]), Plan(action="refine", avoid_moods=["dark"]),
+         Preferences(avoid_moods=["dark"])),
+        # a new year range replaces the old one
+        (Preferences(year_min=1990, year_max=1999), Plan(action="refine", year_min=2010),
+         Preferences(year_min=2010)),
+        # a new vibe replaces the old; an empty one keeps it
+        (Preferences(vibe="heist"), Plan(action="refine", vibe="space"), Preferences(vibe="space")),
+        (Preferences(vibe="heist"), Plan(action="refine"), Preferences(vibe="heist")),
+    ],
+)  # fmt: skip
+def test_later_statements_override_earlier_ones(
+    before: Preferences, plan: Plan, expected: Preferences
+) -> None:
+    assert apply_plan(before, plan, liked_ids=[], disliked_ids=[], genres=GENRES) == expected
+
+
+def test_liked_then_disliked_moves_the_item() -> None:
+    prefs = apply_plan(
+        Preferences(liked=[1]), Plan(action="refine"), liked_ids=[], disliked_ids=[1], genres=GENRES
+    )
+    assert prefs.liked == [] and prefs.disliked == [1]
+
+
+@pytest.mark.parametrize(
+    ("drops", "expected"),
+    [
+        (["genre:comedy"], Preferences(liked=[1], exclude_genres=["Horror"], year_min=1990, moods=["light"])),
+        (["years"], Preferences(liked=[1], include_genres=["Comedy"], exclude_genres=["Horror"], moods=["light"])),
+        (["mood:light"], Preferences(liked=[1], include_genres=["Comedy"], exclude_genres=["Horror"], year_min=1990)),
+        (["liked:Inception"], Preferences(include_genres=["Comedy"], exclude_genres=["Horror"], year_min=1990, moods=["light"])),
+        (["all"], Preferences()),
+    ],
+)  # fmt: skip
+def test_drop_constraints(drops: list[str], expected: Preferences) -> None:
+    before = Preferences(
+        liked=[1],
+        include_genres=["Comedy"],
+        exclude_genres=["Horror"],
+        year_min=1990,
+        moods=["light"],
+    )
+    assert drop_constraints(before, drops, CATALOG) == expected
+
+
+def test_older_moves_the_window_below_the_last_lists_median() -> None:
+    prefs = shift_era(Preferences(year_min=2000), "older", [2004, 2010, 2012])
+    assert (prefs.year_min, prefs.year_max) == (2000, 2009)  # the lower bound still fits
+    prefs = shift_era(Preferences(year_min=2012), "older", [2010, 2011, 2012])
+    assert (prefs.year_min, prefs.year_max) == (None, 2010)  # it no longer does: dropped
+    newer = shift_era(Preferences(), "newer", [1990, 1995, 2001])
+    assert newer.year_min == 1996
+    assert shift_era(Preferences(), "older", []) == Preferences()
