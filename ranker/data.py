@@ -82,22 +82,25 @@ def item_inputs(
 
     ``genre_names`` is the model's genre order; feature genres it does not know are dropped.
     """
+    index = torch.from_numpy(vocabulary.model_index(item_ids))
+    n, dim = len(index), features.content.shape[1]
+    if not len(features):
+        zeros = torch.zeros
+        return ItemInputs(index, zeros(n, dim), zeros(n, len(genre_names)), zeros(n, 3))
     rows = features.rows(item_ids)
-    found = rows >= 0
-    safe = np.where(found, rows, 0)
+    found = (rows >= 0)[:, None].astype(np.float32)  # (N, 1): zero features for unknown ids
+    safe = np.where(rows >= 0, rows, 0)
     column = {name: j for j, name in enumerate(features.genre_names)}
-    genres = np.zeros((len(rows), len(genre_names)), dtype=np.float32)
+    genres = np.zeros((n, len(genre_names)), dtype=np.float32)
     for j, name in enumerate(genre_names):
-        if name in column and len(features):
+        if name in column:
             genres[:, j] = features.genres[safe, column[name]]
     dense = np.stack([features.year, features.has_year, features.log_popularity], axis=1)
-    content = features.content[safe] if len(features) else np.zeros((len(rows), 0))
-    mask = found[:, None].astype(np.float32)
     return ItemInputs(
-        index=torch.from_numpy(vocabulary.model_index(item_ids)),
-        content=torch.from_numpy((content * mask).astype(np.float32)),
-        genres=torch.from_numpy(genres * mask),
-        dense=torch.from_numpy((dense[safe] * mask).astype(np.float32)),
+        index=index,
+        content=torch.from_numpy((features.content[safe] * found).astype(np.float32)),
+        genres=torch.from_numpy(genres * found),
+        dense=torch.from_numpy((dense[safe] * found).astype(np.float32)),
     )
 
 

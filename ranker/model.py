@@ -40,7 +40,7 @@ class RankerConfig:
     n_layers: int = 2
     n_heads: int = 2
     max_history: int = 50
-    dropout: float = 0.2
+    dropout: float = 0.1
     encoder: str = "sasrec"  # "sasrec" (causal transformer) or "mean" (causal mean-pool)
     item_cross_layers: int = 0  # DCN-V2 cross layers over the item tower's parts
     id_dropout: float = 0.1  # training only: share of items seen as "unknown" (content only)
@@ -69,6 +69,8 @@ class ItemTower(nn.Module):
         self.out = nn.Linear(4 * d, d) if config.item_cross_layers else None
         self.id_dropout = config.id_dropout
         nn.init.normal_(self.id_embedding.weight, std=0.02)
+        with torch.no_grad():
+            self.id_embedding.weight[PAD].zero_()
 
     def forward(
         self,

@@ -86,8 +86,8 @@ class DNNScorer:
 
     def _rows(self, item_ids: Sequence[int]) -> np.ndarray:
         ids = np.asarray(list(item_ids), dtype=np.int64)
-        if not len(ids):
-            return np.zeros(0, dtype=np.int64)
+        if not len(ids) or not len(self.ids):
+            return np.full(len(ids), -1, dtype=np.int64)
         pos = np.clip(np.searchsorted(self.ids, ids), 0, len(self.ids) - 1)
         return np.where(self.ids[pos] == ids, pos, -1)
 

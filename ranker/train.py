@@ -298,6 +298,7 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> None:
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary artifact
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
