@@ -103,13 +103,30 @@ class UserData:
             )
 
 
+# The state's own types, allowed through the checkpointer's strict msgpack deserialisation.
+STATE_TYPES = [
+    ("agent.plan", "Plan"),
+    ("agent.plan", "ShownFeedback"),
+    ("agent.state", "Preferences"),
+    ("agent.state", "Recommendation"),
+    ("agent.state", "GuardRecord"),
+    ("agent.state", "Candidate"),
+]
+
+
+def serializer() -> Any:
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    return JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
+
+
 def sqlite_checkpointer(path: Path) -> Any:
     """A synchronous SQLite checkpointer in a file (the CLI's; the web app uses the async one)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0)
-    saver = SqliteSaver(connection)
+    saver = SqliteSaver(connection, serde=serializer())
     saver.setup()
     return saver
 
@@ -117,7 +134,7 @@ def sqlite_checkpointer(path: Path) -> Any:
 def memory_checkpointer() -> Any:
     from langgraph.checkpoint.memory import InMemorySaver
 
-    return InMemorySaver()
+    return InMemorySaver(serde=serializer())
 
 
 def dedupe(values: Sequence[int]) -> list[int]:

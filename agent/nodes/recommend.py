@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.context import Deps
@@ -20,6 +21,8 @@ from tools.catalog_tools import (
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
 MOOD_PENALTY = 1.2  # subtracted per unit of an unwanted mood
+QUALITY_WEIGHT = 0.8  # cold path: standardised Bayesian-average rating and log popularity
+PRIOR_RATINGS = 10  # the Bayesian average's pseudo-count
 HISTORY_QUERY = 20  # newest history items that seed warm-path retrieval
 
 
@@ -152,6 +155,28 @@ def mood_adjustments(
     return out
 
 
+def quality_prior(candidates: list[Candidate], deps: Deps) -> dict[int, float]:
+    """Cold path: prefer well-rated, well-known items among equally relevant ones.
+
+    Without it, text relevance favours items with thin text ("Loser (1991). Comedy.") that
+    almost nobody rated; with history, the ranker carries this signal itself.
+    """
+    if not candidates:
+        return {}
+    items = [deps.tools.catalog.get(c.item_id) for c in candidates]
+    counts = np.array([item.popularity for item in items], dtype=np.float64)
+    means = np.array([item.mean_rating or 0.0 for item in items], dtype=np.float64)
+    overall = float((means * counts).sum() / max(counts.sum(), 1.0))
+    bayes = (means * counts + overall * PRIOR_RATINGS) / (counts + PRIOR_RATINGS)
+    score = _standardise(bayes) + _standardise(np.log1p(counts))
+    return {c.item_id: QUALITY_WEIGHT * float(v) for c, v in zip(candidates, score, strict=True)}
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
 def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     started = time.perf_counter()
     deps = runtime.context
@@ -170,7 +195,10 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             "unwanted_genres": prefs.exclude_genres,
             "query": query_text(prefs),
             "relevance": {c.item_id: c.retrieval for c in candidates},
-            "adjustments": mood_adjustments(prefs, candidates, deps),
+            "adjustments": _sum(
+                mood_adjustments(prefs, candidates, deps),
+                {} if warm else quality_prior(candidates, deps),
+            ),
             # warm: the collaborative signal leads; cold: what was asked for leads
             "ranker_weight": 1.0 if warm else 0.5,
             "relevance_weight": 0.5 if warm else 1.0,
@@ -184,6 +212,14 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         for r in ranked
     ]
     return {"ranked": out, "timings_ms": _timed(state, "rank", started)}
+
+
+def _sum(*parts: dict[int, float]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for part in parts:
+        for key, value in part.items():
+            out[key] = out.get(key, 0.0) + value
+    return out
 
 
 def preferences_summary(prefs: Preferences, deps: Deps) -> str:
