@@ -18,7 +18,7 @@ class AgentConfig:
     """The agent's knobs (from settings): list sizes, thresholds, the clarification budget."""
 
     k: int = 10
-    retrieve_k: int = 300  # candidates per retrieval source
+    retrieve_k: int = 1000  # candidates per retrieval source (the funnel: docs/ranker.md)
     rank_keep: int = 50
     rerank_top: int = 20
     warm_threshold: int = 20  # known interactions from which a user takes the warm path

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     # the agent
     k: int = Field(default=10, ge=1, le=50, description="Recommendations per answer.")
-    retrieve_k: int = Field(default=300, ge=10, description="Candidates per retrieval source.")
+    retrieve_k: int = Field(default=1000, ge=10, description="Candidates per retrieval source.")
     rank_keep: int = Field(default=50, ge=1, description="Candidates kept by the ranker.")
     rerank_top: int = Field(default=20, ge=1, description="Candidates the LLM reranks.")
     warm_threshold: int = Field(

@@ -68,6 +68,7 @@ def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
     config = settings.build_config()
     embedder = embedder or SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)
     artifacts = open_artifacts(config, embedder)
+    embedder.embed(["warm-up"])  # load the model now, not during someone's first message
     catalog = artifacts.catalog
     store = Store(config.database_url, create=False)
     content = artifacts.index.vectors(catalog.ids)

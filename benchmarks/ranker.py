@@ -7,7 +7,15 @@ here is asserted anywhere.
     python benchmarks/ranker.py [--calls 200] [--train-epochs 2]
 """
 
+# ruff: noqa: E402  (the path fix below must run before the project imports)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and its name would shadow the
+# `ranker` package; drop that entry.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import statistics
