@@ -27,7 +27,7 @@ from ranker.protocol import Split, leave_last_out
 from ranker.scorer import DNNScorer
 from ranker.train import TrainConfig, save_checkpoint, train_ranker
 
-RANKER_PIPELINE_VERSION = "ranker-1"
+RANKER_PIPELINE_VERSION = "ranker-2"  # bump when model or training code changes
 Log = Callable[[str], None]
 
 

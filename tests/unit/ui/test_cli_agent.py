@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import BagOfWordsEmbedder
+from ui.cli import main
+
+
+@pytest.fixture
+def built(
+    movielens_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> BagOfWordsEmbedder:
+    monkeypatch.setenv("LANGGRAPH_STRICT_MSGPACK", "true")
+    monkeypatch.setenv("RECBOT_DATA_DIR", str(movielens_dir))
+    monkeypatch.setenv("RECBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RECBOT_RANKER_EPOCHS", "2")
+    embedder = BagOfWordsEmbedder()
+    assert main(["build", "--quiet"], embedder=embedder) == 0
+    return embedder
+
+
+def test_ask_answers_json_as_designed(
+    built: BagOfWordsEmbedder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps({"messages": [{"role": "user", "content": "I loved Toy Story"}], "k": 3})
+    )
+    capsys.readouterr()
+    assert main(["ask", str(request)], embedder=built) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"action", "reply", "recommendations", "timings_ms", "llm"}
+    assert out["action"] == "recommend" and len(out["recommendations"]) == 3
+    assert set(out["recommendations"][0]) == {"item_id", "title", "score", "explanation"}
+    assert out["llm"] == {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+
+
+def test_ask_must_recommend_and_stdin(
+    built: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(json.dumps({"messages": [{"role": "user", "content": "hmm"}]}))
+    )
+    capsys.readouterr()
+    assert main(["ask", "--must-recommend"], embedder=built) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "recommend"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        json.dumps({"messages": []}),
+        json.dumps({"messages": [{"role": "assistant", "content": "hi"}]}),
+    ],
+)
+def test_ask_rejects_bad_requests_clearly(
+    built: BagOfWordsEmbedder, tmp_path: Path, capsys: pytest.CaptureFixture[str], payload: str
+) -> None:
+    request = tmp_path / "bad.json"
+    request.write_text(payload)
+    capsys.readouterr()
+    assert main(["ask", str(request)], embedder=built) == 2
+    assert "error" in json.loads(capsys.readouterr().out)
+
+
+def test_chat_repl_with_feedback_and_resume(
+    built: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("I loved Toy Story\n/no 1\n/no 9\n/quit\n"))
+    capsys.readouterr()
+    assert main(["chat", "--thread", "abc", "-k", "3"], embedder=built) == 0
+    out = capsys.readouterr().out
+    assert "conversation abc" in out and "Here are some picks" in out
+    assert "Noted (rejected)" in out and "There is no item 9" in out
+    # a new process on the same thread remembers the preferences
+    monkeypatch.setattr("sys.stdin", io.StringIO("something newer\n"))
+    assert main(["chat", "--thread", "abc", "-k", "3"], embedder=built) == 0
+    assert "Here are some picks" in capsys.readouterr().out
