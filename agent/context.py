@@ -26,6 +26,7 @@ class AgentConfig:
     max_history: int = 50
     llm_rerank: bool = True
     llm_rerank_warm: bool = False  # route known users away from the LLM (a cost lever)
+    llm_rephrase: bool = False  # let the LLM reword the grounded reasons (one extra call)
     max_message_chars: int = 4000
 
 
@@ -68,3 +69,4 @@ class Deps:
     config: AgentConfig = field(default_factory=AgentConfig)
     counters: Counters = field(default_factory=Counters)
     llm_usage: object | None = None  # agent.llm.UsageCounter when an LLM is configured
+    explainer: object | None = None  # the chat model that may reword reasons (agent/rephrase.py)

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     llm_rerank_warm: bool = Field(
         default=False, description="Also rerank known users with the LLM."
     )
+    llm_rephrase: bool = Field(default=False, description="Let the LLM reword the reasons.")
     # the LLM (optional; offline without it)
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     llm_model: str = Field(default="gpt-4o-mini")

@@ -29,6 +29,7 @@ def agent_config(settings: Settings) -> AgentConfig:
         max_history=settings.ranker_max_history,
         llm_rerank=settings.llm_rerank,
         llm_rerank_warm=settings.llm_rerank_warm,
+        llm_rephrase=settings.llm_rephrase,
     )
 
 
@@ -37,6 +38,7 @@ class LLMParts:
     planner: Any = None
     reranker: Any = None
     usage: Any = None
+    model: Any = None
 
 
 def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
@@ -59,7 +61,9 @@ def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
         max_retries=settings.llm_max_retries,
     )
     planner = LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
-    return LLMParts(planner, LLMReranker(model, prompt=rerank_messages, counter=usage), usage)
+    return LLMParts(
+        planner, LLMReranker(model, prompt=rerank_messages, counter=usage), usage, model
+    )
 
 
 def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
@@ -84,4 +88,5 @@ def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
         users=UserData(store),
         config=agent_config(settings),
         llm_usage=llm.usage,
+        explainer=llm.model,
     )

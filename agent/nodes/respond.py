@@ -38,6 +38,16 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
         for c in picks
     ]
+    if deps.explainer is not None and deps.config.llm_rephrase and recommendations:
+        from agent.nodes.recommend import preferences_summary
+        from agent.rephrase import rephrase_reasons
+
+        pairs = [(r.title, r.explanation) for r in recommendations]
+        worded = rephrase_reasons(
+            deps.explainer, preferences_summary(prefs, deps), pairs, deps.llm_usage
+        )
+        for rec, text in zip(recommendations, worded or [], strict=False):
+            rec.explanation = text
     notes = list(state.get("notes", []))
     notes += [f"I couldn't find “{t}” in the catalog." for t in state.get("unresolved", [])]
     if not recommendations:
