@@ -65,9 +65,7 @@ def search_catalog(
             if hit.item_id not in best or hit.score > best[hit.item_id][0]:
                 best[hit.item_id] = (hit.score, source)
     if not sources:
-        allowed = deps.retriever.metadata.allowed_ids(item_filter)
-        allowed_set = None if allowed is None else set(allowed.tolist())
-        picks = [i for i in deps.popular if allowed_set is None or i in allowed_set][:k]
+        picks = _passing(deps, item_filter, deps.popular)[:k]
         best = {item_id: (0.0, "popular") for item_id in picks}
     ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:k]
     return [{"item_id": i, "score": round(s, 6), "source": src} for i, (s, src) in ranked]
@@ -85,13 +83,20 @@ def filter_candidates(
 ) -> list[int]:
     """Keep, in order, the candidate ids that are in the catalog and pass every filter."""
     item_filter = _item_filter(include_genres, exclude_genres, year_min, year_max, exclude_item_ids)
+    return _passing(deps, item_filter, deps.catalog.known(dict.fromkeys(item_ids)))
+
+
+def _passing(deps: ToolDeps, item_filter: ItemFilter, item_ids: list[int]) -> list[int]:
+    """The ids, in order, that ``item_filter`` allows."""
     allowed = deps.retriever.metadata.allowed_ids(item_filter)
-    allowed_set = None if allowed is None else set(allowed.tolist())
-    known = deps.catalog.known(dict.fromkeys(item_ids))
-    return [i for i in known if allowed_set is None or i in allowed_set]
+    if allowed is None:
+        return list(item_ids)
+    allowed_set = set(allowed.tolist())
+    return [i for i in item_ids if i in allowed_set]
 
 
-def _zscore(values: np.ndarray) -> np.ndarray:
+def standardise(values: np.ndarray) -> np.ndarray:
+    """Zero mean, unit spread; all zeros when the values do not vary."""
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
@@ -132,10 +137,10 @@ def rank_candidates(
         unwanted_genres=frozenset(unwanted_genres or ()),
         query_vector=deps.retriever.embedder.embed([query])[0] if query.strip() else None,
     )
-    model = _zscore(np.asarray(deps.scorer.score(context, candidates), dtype=np.float64))
+    model = standardise(np.asarray(deps.scorer.score(context, candidates), dtype=np.float64))
     rel = np.array([(relevance or {}).get(i, 0.0) for i in candidates], dtype=np.float64)
     adj = np.array([(adjustments or {}).get(i, 0.0) for i in candidates], dtype=np.float64)
-    final = ranker_weight * model + relevance_weight * _zscore(rel) + adj
+    final = ranker_weight * model + relevance_weight * standardise(rel) + adj
     order = np.argsort(-final, kind="stable")[:keep]
     return [{"item_id": candidates[j], "score": round(float(final[j]), 6)} for j in order]
 

@@ -17,6 +17,7 @@ from tools.catalog_tools import (
     rank_candidates,
     rerank_with_llm,
     search_catalog,
+    standardise,
 )
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
@@ -168,13 +169,8 @@ def quality_prior(candidates: list[Candidate], deps: Deps) -> dict[int, float]:
     means = np.array([item.mean_rating or 0.0 for item in items], dtype=np.float64)
     overall = float((means * counts).sum() / max(counts.sum(), 1.0))
     bayes = (means * counts + overall * PRIOR_RATINGS) / (counts + PRIOR_RATINGS)
-    score = _standardise(bayes) + _standardise(np.log1p(counts))
+    score = standardise(bayes) + standardise(np.log1p(counts))
     return {c.item_id: QUALITY_WEIGHT * float(v) for c, v in zip(candidates, score, strict=True)}
-
-
-def _standardise(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
