@@ -38,6 +38,20 @@ class FeedbackRow(FeedbackBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AccountRow(FeedbackBase):
+    """A signed-in identity (web login, header auth, widget token) and the user id it acts as."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    identifier: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+ACCOUNT_ID_BASE = 1_000_000_000  # new accounts' user ids start here, clear of catalog users
+
+
 @dataclass(frozen=True)
 class UserProfile:
     user_id: int | None
@@ -86,6 +100,34 @@ class UserData:
                 out.setdefault(row.kind, []).append(row.item_id)
         return out
 
+    def user_id_for(self, identifier: str) -> int:
+        """The user id an identity acts as, created on first sight.
+
+        An identifier that is a catalog user's id ("42") acts as that user, so a demo login can
+        show the warm path; any other identifier gets a new id of its own.
+        """
+        identifier = identifier.strip()
+        if not identifier:
+            raise ValueError("an account needs a non-empty identifier")
+        with self.store.guard("write to"), Session(self.store.engine) as session, session.begin():
+            row = session.scalars(
+                select(AccountRow).where(AccountRow.identifier == identifier)
+            ).first()
+            if row is not None:
+                return row.user_id
+            user_id = None
+            if identifier.isdigit() and self.store.interactions(int(identifier)):
+                user_id = int(identifier)
+            if user_id is None:
+                last = session.scalars(
+                    select(AccountRow.user_id).order_by(AccountRow.user_id.desc())
+                ).first()
+                user_id = max(last or 0, ACCOUNT_ID_BASE) + 1
+            session.add(
+                AccountRow(identifier=identifier, user_id=user_id, created_at=datetime.now(UTC))
+            )
+            return user_id
+
     def record_feedback(self, user_id: int, item_id: int, kind: FeedbackKind) -> None:
         """Store (or replace) this user's feedback on an item."""
         if kind not in FEEDBACK_KINDS:
@@ -128,6 +170,22 @@ def sqlite_checkpointer(path: Path) -> Any:
     connection = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0)
     saver = SqliteSaver(connection, serde=serializer())
     saver.setup()
+    return saver
+
+
+async def async_sqlite_checkpointer(path: Path) -> Any:
+    """The web app's checkpointer: async SQLite in a file, bound to the running event loop.
+
+    Create it inside the server's loop (Chainlit ``@cl.on_app_startup``); close it with
+    ``await saver.conn.close()``.
+    """
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = await aiosqlite.connect(str(path), timeout=5.0)
+    saver = AsyncSqliteSaver(connection, serde=serializer())
+    await saver.setup()
     return saver
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -13,9 +14,12 @@ from pydantic import BaseModel, Field
 
 from agent.context import Deps
 from agent.graph import build_graph
+from agent.nodes.recommend import excluded_ids, profile
+from agent.nodes.respond import recommendation
 from agent.nodes.understand import fold_plan, make_plan, planner_context
 from agent.persistence import FeedbackKind, memory_checkpointer
 from agent.state import AgentState, Preferences, Recommendation
+from agent.trace import Stage, describe
 
 RECURSION_LIMIT = 25
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
@@ -73,30 +77,30 @@ class Recommender:
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
 
-    def reply(
+    def _inputs(
         self,
         messages: str | Sequence[ChatMessage | dict[str, str]],
         *,
-        user_id: int | None = None,
-        k: int | None = None,
-        must_recommend: bool = False,
-        thread_id: str | None = None,
-    ) -> Reply:
-        """Answer the newest user message.
-
-        A string continues the conversation ``thread_id`` (created when None). A transcript
-        starts a fresh conversation in which every earlier user turn counts (later overrides
-        earlier) and items named in assistant turns count as already suggested.
-        """
-        started = time.perf_counter()
-        usage_before = self._usage()
-        thread = thread_id or uuid.uuid4().hex
+        user_id: int | None,
+        k: int | None,
+        must_recommend: bool,
+        llm_rerank: bool | None,
+    ) -> dict[str, Any]:
         if isinstance(messages, str):
             inputs: dict[str, Any] = {"messages": [HumanMessage(messages)]}
         else:
             inputs = self._fold_transcript([ChatMessage.model_validate(m) for m in messages])
-        inputs.update(user_id=user_id, must_recommend=must_recommend, k=k or self.deps.config.k)
-        state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
+        inputs.update(
+            user_id=user_id,
+            must_recommend=must_recommend,
+            k=k or self.deps.config.k,
+            llm_rerank=llm_rerank,
+        )
+        return inputs
+
+    def _reply(
+        self, state: dict[str, Any], thread: str, started: float, usage: tuple[int, int, int]
+    ) -> Reply:
         timings = dict(state.get("timings_ms", {}))
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return Reply(
@@ -106,9 +110,76 @@ class Recommender:
             if state.get("action") == "recommend"
             else [],
             timings_ms=timings,
-            llm=self._usage_since(usage_before),
+            llm=self._usage_since(usage),
             thread_id=thread,
         )
+
+    def reply(
+        self,
+        messages: str | Sequence[ChatMessage | dict[str, str]],
+        *,
+        user_id: int | None = None,
+        k: int | None = None,
+        must_recommend: bool = False,
+        thread_id: str | None = None,
+        llm_rerank: bool | None = None,
+    ) -> Reply:
+        """Answer the newest user message.
+
+        A string continues the conversation ``thread_id`` (created when None). A transcript
+        starts a fresh conversation in which every earlier user turn counts (later overrides
+        earlier) and items named in assistant turns count as already suggested.
+        ``llm_rerank`` switches the LLM rerank for this conversation (None: the setting).
+        """
+        started = time.perf_counter()
+        usage_before = self._usage()
+        thread = thread_id or uuid.uuid4().hex
+        inputs = self._inputs(
+            messages, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
+        )
+        state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
+        return self._reply(state, thread, started, usage_before)
+
+    async def astream(
+        self,
+        message: str,
+        *,
+        thread_id: str,
+        user_id: int | None = None,
+        k: int | None = None,
+        must_recommend: bool = False,
+        llm_rerank: bool | None = None,
+    ) -> AsyncIterator[Stage | Reply]:
+        """One turn on an async checkpointer: a ``Stage`` as each node finishes, then the Reply."""
+        started = time.perf_counter()
+        usage_before = self._usage()
+        config = self._config(thread_id)
+        inputs = self._inputs(
+            message, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
+        )
+        state: dict[str, Any] = dict((await self.graph.aget_state(config)).values)
+        state.update({key: value for key, value in inputs.items() if key != "messages"})
+        async for chunk in self.graph.astream(
+            inputs, config, context=self.deps, stream_mode="updates"
+        ):
+            for node, update in chunk.items():
+                if not isinstance(update, dict):
+                    continue
+                yield describe(node, update, state, self.deps)
+                state.update(update)
+        final = dict((await self.graph.aget_state(config)).values)
+        yield self._reply(final, thread_id, started, usage_before)
+
+    async def ahistory(self, thread_id: str) -> list[ChatMessage]:
+        """The conversation so far, as stored by the checkpointer (empty when unknown)."""
+        state = (await self.graph.aget_state(self._config(thread_id))).values
+        out: list[ChatMessage] = []
+        for message in state.get("messages", []):
+            if isinstance(message, HumanMessage):
+                out.append(ChatMessage(role="user", content=str(message.content)))
+            else:
+                out.append(ChatMessage(role="assistant", content=str(message.content)))
+        return out
 
     def _fold_transcript(self, transcript: list[ChatMessage]) -> dict[str, Any]:
         """Initial state from a transcript: earlier user turns planned and folded, in order."""
@@ -135,25 +206,70 @@ class Recommender:
             "last_shown": state.get("last_shown", []),
         }
 
+    def _feedback_update(
+        self, state: dict[str, Any], item_id: int, kind: FeedbackKind
+    ) -> dict[str, Any]:
+        if item_id not in self.deps.tools.catalog:
+            raise ValueError(f"item {item_id} is not in the catalog")
+        if kind == "liked":
+            prefs = (state.get("preferences") or Preferences()).model_copy(deep=True)
+            prefs.liked = list(dict.fromkeys([*prefs.liked, item_id]))
+            return {"preferences": prefs}
+        key = "rejected" if kind == "rejected" else "seen"
+        return {key: list(dict.fromkeys([*state.get(key, []), item_id]))}
+
     def record_feedback(
         self, thread_id: str, item_id: int, kind: FeedbackKind, *, user_id: int | None = None
     ) -> None:
         """A 👍 / 👎 / seen click: the conversation adapts, and a known user's profile keeps it."""
-        if item_id not in self.deps.tools.catalog:
-            raise ValueError(f"item {item_id} is not in the catalog")
         config = self._config(thread_id)
         state = self.graph.get_state(config).values
-        update: dict[str, Any] = {}
-        if kind == "liked":
-            prefs = (state.get("preferences") or Preferences()).model_copy(deep=True)
-            prefs.liked = list(dict.fromkeys([*prefs.liked, item_id]))
-            update["preferences"] = prefs
-        else:
-            key = "rejected" if kind == "rejected" else "seen"
-            update[key] = list(dict.fromkeys([*state.get(key, []), item_id]))
-        self.graph.update_state(config, update, as_node="respond")
+        self.graph.update_state(
+            config, self._feedback_update(state, item_id, kind), as_node="respond"
+        )
         if user_id is not None:
             self.deps.users.record_feedback(user_id, item_id, kind)
+
+    async def afeedback(
+        self, thread_id: str, item_id: int, kind: FeedbackKind, *, user_id: int | None = None
+    ) -> Recommendation | None:
+        """A click on a card (async checkpointer). 👎 and "seen" also pick the next-best
+        candidate of the last ranking to take the item's place; None when there is none."""
+        config = self._config(thread_id)
+        state = dict((await self.graph.aget_state(config)).values)
+        update = self._feedback_update(state, item_id, kind)
+        if user_id is not None:
+            await asyncio.to_thread(self.deps.users.record_feedback, user_id, item_id, kind)
+        replacement = None
+        if kind != "liked":
+            replacement = await asyncio.to_thread(self._replacement, {**state, **update}, item_id)
+        if replacement is not None:
+            update.update(self._swap(state, item_id, replacement))
+        await self.graph.aupdate_state(config, update, as_node="respond")
+        return replacement
+
+    def _replacement(self, state: dict[str, Any], item_id: int) -> Recommendation | None:
+        excluded = set(excluded_ids(state, self.deps, profile(state, self.deps)))  # type: ignore[arg-type]
+        catalog = self.deps.tools.catalog
+        for candidate in state.get("ranked", []):
+            if candidate.item_id not in excluded and candidate.item_id in catalog:
+                prefs = state.get("preferences") or Preferences()
+                history = profile(state, self.deps).history if state.get("warm") else ()  # type: ignore[arg-type]
+                return recommendation(candidate, prefs, history, self.deps)
+        return None
+
+    @staticmethod
+    def _swap(state: dict[str, Any], item_id: int, new: Recommendation) -> dict[str, Any]:
+        """Put ``new`` where ``item_id`` was in the last list; remember it as shown."""
+        last = [new.item_id if i == item_id else i for i in state.get("last_shown", [])]
+        recommendations = [
+            new if r.item_id == item_id else r for r in state.get("recommendations", [])
+        ]
+        return {
+            "last_shown": last,
+            "recommendations": recommendations,
+            "shown": list(dict.fromkeys([*state.get("shown", []), new.item_id])),
+        }
 
     def _usage(self) -> tuple[int, int, int]:
         usage = self.deps.llm_usage

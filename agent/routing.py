@@ -37,7 +37,10 @@ def after_understand(
 def after_rank(state: AgentState, runtime: Runtime[Deps]) -> Literal["rerank", "respond"]:
     """The LLM rerank runs when configured, switched on, and (by default) for cold users only."""
     config = runtime.context.config
-    if runtime.context.tools.reranker is None or not config.llm_rerank:
+    wanted = state.get("llm_rerank")
+    if runtime.context.tools.reranker is None or not (
+        config.llm_rerank if wanted is None else wanted
+    ):
         return "respond"
     if state.get("warm") and not config.llm_rerank_warm:
         return "respond"

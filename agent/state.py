@@ -71,6 +71,7 @@ class AgentState(TypedDict, total=False):
     user_id: int | None
     k: int
     must_recommend: bool
+    llm_rerank: bool | None  # this conversation's switch (None: the configured default)
     preferences: Preferences
     rejected: list[int]  # never shown again in this conversation
     seen: list[int]

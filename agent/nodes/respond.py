@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -11,13 +12,27 @@ from agent.context import Deps
 from agent.explain import explain, overview_phrase
 from agent.lexicon import mood_score
 from agent.nodes.recommend import profile
-from agent.state import AgentState, Preferences, Recommendation
+from agent.state import AgentState, Candidate, Preferences, Recommendation
 
 MOOD_WORDS = ("scary", "funny", "dark", "depressing", "romantic", "light")
 
 
 def _finish(reply: str, action: str, **updates: Any) -> dict[str, Any]:
     return {"messages": [AIMessage(reply)], "reply": reply, "action": action, **updates}
+
+
+def recommendation(
+    candidate: Candidate, prefs: Preferences, history: Sequence[int], deps: Deps
+) -> Recommendation:
+    """One recommendation: the title rendered from the catalog by id, a grounded reason."""
+    catalog = deps.tools.catalog
+    item = catalog.get(candidate.item_id)
+    return Recommendation(
+        item_id=item.id,
+        title=item.display_title,
+        score=round(candidate.score, 4),
+        explanation=explain(item, prefs, catalog, deps.tools.retriever.index, history=history),
+    )
 
 
 def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -27,17 +42,7 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     prefs = state.get("preferences") or Preferences()
     history = profile(state, deps).history if state.get("warm") else ()
     picks = [c for c in state.get("ranked", []) if c.item_id in catalog][:k]
-    recommendations = [
-        Recommendation(
-            item_id=c.item_id,
-            title=catalog.get(c.item_id).display_title,
-            score=round(c.score, 4),
-            explanation=explain(
-                catalog.get(c.item_id), prefs, catalog, deps.tools.retriever.index, history=history
-            ),
-        )
-        for c in picks
-    ]
+    recommendations = [recommendation(c, prefs, history, deps) for c in picks]
     if deps.explainer is not None and deps.config.llm_rephrase and recommendations:
         from agent.nodes.recommend import preferences_summary
         from agent.rephrase import rephrase_reasons

@@ -1,0 +1,156 @@
+"""What each stage of a turn did, in words: the steps the chat UI shows as the graph runs.
+
+``describe`` reads one node's state update (as ``graph.astream(stream_mode="updates")`` yields
+it) and the state so far, and says what was understood, searched, filtered, ranked and reranked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.context import Deps
+from agent.nodes.recommend import preferences_summary, query_text
+from agent.plan import Plan
+from agent.state import Candidate, GuardRecord, Preferences
+
+# Chat UIs show a finished stage as "Used <title>".
+STAGE_TITLES = {
+    "understand": "the planner",
+    "retrieve": "catalog search",
+    "filter": "filters",
+    "rank": "the DNN ranker",
+    "rerank": "the LLM reranker",
+    "respond": "grounded explanations",
+    "clarify": "a clarifying question",
+    "answer": "item lookup",
+    "smalltalk": "small talk",
+}
+
+
+class Stage(BaseModel):
+    """One stage of a turn as the UI shows it."""
+
+    node: str
+    title: str
+    lines: list[str] = Field(default_factory=list)
+    ms: float | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"- {line}" for line in self.lines)
+
+
+def describe(node: str, update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> Stage:
+    """The stage ``node`` just finished, from its update and the state before it."""
+    lines: list[str] = []
+    describer = _DESCRIBERS.get(node)
+    if describer is not None:
+        lines = describer(update, state, deps)
+    ms = (update.get("timings_ms") or {}).get(node)
+    return Stage(node=node, title=STAGE_TITLES.get(node, node), lines=lines, ms=ms)
+
+
+def _understand(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
+    plan: Plan | None = update.get("plan")
+    prefs: Preferences = update.get("preferences") or Preferences()
+    lines = [f"Intent: {plan.action}"] if plan is not None else []
+    lines.append("Preferences so far: " + preferences_summary(prefs, deps))
+    if prefs.year_min is not None or prefs.year_max is not None:
+        lines.append(f"Years: {prefs.year_min or '…'}–{prefs.year_max or '…'}")
+    lines += [f"Not in the catalog: “{t}”" for t in update.get("unresolved", [])]
+    lines += list(update.get("notes", []))
+    if update.get("warm"):
+        lines.append("Known user: their history leads the ranking")
+    return lines
+
+
+def _retrieve(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
+    prefs: Preferences = state.get("preferences") or Preferences()
+    candidates: list[Candidate] = update.get("candidates", [])
+    query = query_text(prefs)
+    lines = [f"Query: “{query}”" if query else "Query: items like the ones you named"]
+    liked = [
+        deps.tools.catalog.get(i).display_title for i in prefs.liked if i in deps.tools.catalog
+    ]
+    if liked:
+        lines.append("More like: " + ", ".join(liked))
+    if state.get("warm"):
+        lines.append("Also from your history and the ranker's own top picks")
+    lines.append(f"{len(candidates)} candidates from FAISS")
+    return lines
+
+
+def _filter(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
+    prefs: Preferences = state.get("preferences") or Preferences()
+    before = len(state.get("candidates", []))
+    after = len(update.get("candidates", []))
+    rules = []
+    if prefs.include_genres:
+        rules.append("genres " + " or ".join(prefs.include_genres))
+    if prefs.exclude_genres:
+        rules.append("no " + ", ".join(prefs.exclude_genres))
+    if prefs.year_min is not None or prefs.year_max is not None:
+        rules.append(f"years {prefs.year_min or '…'}–{prefs.year_max or '…'}")
+    hidden = (
+        len(state.get("rejected", [])) + len(state.get("seen", [])) + len(state.get("shown", []))
+    )
+    if hidden:
+        rules.append(f"{hidden} already shown, seen or rejected")
+    lines = ["Filters: " + ("; ".join(rules) if rules else "none")]
+    lines.append(f"Kept {after} of {before} candidates")
+    return lines
+
+
+def _rank(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
+    ranked: list[Candidate] = update.get("ranked", [])
+    who = "your history and this conversation" if state.get("warm") else "this conversation"
+    lines = [f"DNN ranker scored the candidates against {who}; kept the top {len(ranked)}"]
+    top = [deps.tools.catalog.get(c.item_id).display_title for c in ranked[:3]]
+    if top:
+        lines.append("Top: " + ", ".join(top))
+    lines.append(_rerank_plan(state, deps))
+    return lines
+
+
+def _rerank_plan(state: Mapping[str, Any], deps: Deps) -> str:
+    """Why the LLM rerank will or will not run after ranking (mirrors ``routing.after_rank``)."""
+    if deps.tools.reranker is None:
+        return "LLM rerank: off (no LLM configured)"
+    wanted = state.get("llm_rerank")
+    if not (deps.config.llm_rerank if wanted is None else wanted):
+        return "LLM rerank: switched off"
+    if state.get("warm") and not deps.config.llm_rerank_warm:
+        return "LLM rerank: skipped for a known user (the ranker leads)"
+    return f"LLM rerank: on for the top {deps.config.rerank_top}"
+
+
+def _rerank(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
+    guard: GuardRecord = update.get("guard") or GuardRecord()
+    if guard.fell_back:
+        reason = f" ({guard.error})" if guard.error else ""
+        lines = [f"The LLM's answer was unusable{reason}: kept the ranker's order"]
+    else:
+        lines = ["The LLM reordered the top candidates"]
+    if guard.dropped:
+        lines.append("Guard dropped: " + ", ".join(guard.dropped[:5]))
+    return lines
+
+
+def _respond(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
+    recommendations = update.get("recommendations", [])
+    if update.get("action") != "recommend":
+        return ["Nothing fits every constraint; asked to loosen one"]
+    return [f"{len(recommendations)} recommendations, each with a reason from the catalog"]
+
+
+_DESCRIBERS = {
+    "understand": _understand,
+    "retrieve": _retrieve,
+    "filter": _filter,
+    "rank": _rank,
+    "rerank": _rerank,
+    "respond": _respond,
+}

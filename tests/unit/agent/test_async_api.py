@@ -1,0 +1,131 @@
+"""Recommender.astream / afeedback / ahistory: the async API the web app uses."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from agent.context import Deps
+from agent.persistence import ACCOUNT_ID_BASE, async_sqlite_checkpointer
+from agent.recommender import Recommender, Reply
+from agent.trace import Stage
+
+
+def _turn(
+    recommender: Recommender, text: str, thread: str, **kwargs: Any
+) -> tuple[list[Stage], Reply]:
+    async def run() -> tuple[list[Stage], Reply]:
+        stages: list[Stage] = []
+        reply: Reply | None = None
+        async for event in recommender.astream(text, thread_id=thread, **kwargs):
+            if isinstance(event, Stage):
+                stages.append(event)
+            else:
+                reply = event
+        assert reply is not None
+        return stages, reply
+
+    return asyncio.run(run())
+
+
+def test_astream_yields_each_stage_in_order_then_the_reply(recommender: Recommender) -> None:
+    stages, reply = _turn(recommender, "something like Toy Story", "t1")
+    assert [s.node for s in stages] == ["understand", "retrieve", "filter", "rank", "respond"]
+    assert reply.action == "recommend" and reply.recommendations
+    retrieve = stages[1]
+    assert any("candidates from FAISS" in line for line in retrieve.lines)
+    assert any(line.startswith("More like: Toy Story") for line in retrieve.lines)
+    kept = next(line for line in stages[2].lines if line.startswith("Kept"))
+    assert kept.startswith("Kept ") and " of " in kept
+    assert "LLM rerank: off (no LLM configured)" in stages[3].lines
+    assert all(s.ms is not None for s in stages[1:4])
+
+
+def test_astream_matches_reply_for_the_same_conversation(agent_deps: Deps) -> None:
+    sync = Recommender(agent_deps).reply("a sci-fi movie", thread_id="a")
+    _stages, streamed = _turn(Recommender(agent_deps), "a sci-fi movie", "b")
+    assert [r.item_id for r in streamed.recommendations] == [
+        r.item_id for r in sync.recommendations
+    ]
+
+
+def test_afeedback_replaces_a_rejected_item_with_an_unshown_candidate(
+    recommender: Recommender,
+) -> None:
+    _s, reply = _turn(recommender, "something like Toy Story", "t2", k=3)
+    shown = [r.item_id for r in reply.recommendations]
+    new = asyncio.run(recommender.afeedback("t2", shown[0], "rejected"))
+    assert new is not None and new.item_id not in shown
+    assert new.title == recommender.deps.tools.catalog.get(new.item_id).display_title
+    state = recommender.graph.get_state({"configurable": {"thread_id": "t2"}}).values
+    assert shown[0] in state["rejected"]
+    assert state["last_shown"][0] == new.item_id  # "the first one" now means the replacement
+    assert new.item_id in state["shown"]
+    _s, later = _turn(recommender, "more please", "t2", k=5)
+    assert shown[0] not in {r.item_id for r in later.recommendations}
+
+
+def test_afeedback_like_adapts_without_a_replacement(recommender: Recommender) -> None:
+    _s, reply = _turn(recommender, "a sci-fi movie", "t3", k=3)
+    liked = reply.recommendations[0].item_id
+    assert asyncio.run(recommender.afeedback("t3", liked, "liked", user_id=3)) is None
+    state = recommender.graph.get_state({"configurable": {"thread_id": "t3"}}).values
+    assert liked in state["preferences"].liked
+    assert liked in recommender.deps.users.feedback(3)["liked"]
+
+
+def test_afeedback_returns_none_when_no_candidate_is_left(recommender: Recommender) -> None:
+    _s, reply = _turn(recommender, "something like Toy Story", "t4", k=50)
+    last = None
+    for rec in reply.recommendations:
+        last = asyncio.run(recommender.afeedback("t4", rec.item_id, "seen"))
+    assert last is None
+
+
+def test_llm_rerank_switch_is_reported_per_conversation(recommender: Recommender) -> None:
+    stages, _reply = _turn(recommender, "a sci-fi movie", "t5", llm_rerank=False)
+    rank = next(s for s in stages if s.node == "rank")
+    assert "LLM rerank: off (no LLM configured)" in rank.lines  # no LLM beats the switch
+
+
+def test_async_sqlite_checkpointer_survives_a_restart(agent_deps: Deps, tmp_path: Path) -> None:
+    path = tmp_path / "conversations.db"
+
+    async def first() -> list[int]:
+        saver = await async_sqlite_checkpointer(path)
+        try:
+            rec = Recommender(agent_deps, saver)
+            reply = None
+            async for event in rec.astream("something like Toy Story", thread_id="kept", k=3):
+                reply = event
+            assert isinstance(reply, Reply)
+            await rec.afeedback("kept", reply.recommendations[0].item_id, "rejected")
+            return [r.item_id for r in reply.recommendations]
+        finally:
+            await saver.conn.close()
+
+    async def second() -> tuple[list[str], list[int]]:
+        saver = await async_sqlite_checkpointer(path)
+        try:
+            rec = Recommender(agent_deps, saver)
+            history = [m.role for m in await rec.ahistory("kept")]
+            state = (await rec.graph.aget_state({"configurable": {"thread_id": "kept"}})).values
+            return history, state["rejected"]
+        finally:
+            await saver.conn.close()
+
+    shown = asyncio.run(first())
+    history, rejected = asyncio.run(second())
+    assert history == ["user", "assistant"]
+    assert rejected == [shown[0]]
+
+
+def test_accounts_map_identities_to_stable_user_ids(agent_deps: Deps) -> None:
+    users = agent_deps.users
+    alice = users.user_id_for("alice")
+    assert alice > ACCOUNT_ID_BASE
+    assert users.user_id_for("alice") == alice
+    assert users.user_id_for("bob") == alice + 1
+    assert users.user_id_for("3") == 3  # a catalog user: the demo of the warm path
+    assert users.user_id_for("999") > ACCOUNT_ID_BASE  # digits, but no such catalog user
