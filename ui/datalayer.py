@@ -1,0 +1,472 @@
+"""Chainlit's chat history (users, threads, steps, elements, feedback) in the app database.
+
+Chainlit's own layers do not fit: ``SQLAlchemyDataLayer`` needs hand-written DDL and loses list
+columns on SQLite, ``ChainlitDataLayer`` is Postgres-only. Here each Chainlit dict is kept as a
+JSON document next to the few columns the queries need, so SQLite and Postgres behave alike.
+Returned shapes follow ``chainlit/data/sql_alchemy.py`` so the frontend can resume a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from chainlit.data.base import BaseDataLayer
+from chainlit.data.utils import queue_until_user_message
+from chainlit.types import Feedback, FeedbackDict, PageInfo, PaginatedResponse, ThreadDict
+from chainlit.user import PersistedUser, User
+from sqlalchemy import JSON, DateTime, Integer, String, Text, and_, delete, func, or_, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from catalog.errors import StoreError
+from catalog.store import redact_url
+
+if TYPE_CHECKING:
+    from chainlit.element import Element, ElementDict
+    from chainlit.step import StepDict
+    from chainlit.types import Pagination, ThreadFilter
+
+logger = logging.getLogger(__name__)
+
+_ASYNC_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg2": "postgresql+psycopg",
+}
+
+
+def async_database_url(sync_url: str) -> str:
+    """The async-driver form of one of our sync URLs; URLs naming another driver pass unchanged."""
+    scheme, sep, rest = sync_url.partition("://")
+    return f"{_ASYNC_SCHEMES[scheme]}{sep}{rest}" if sep and scheme in _ASYNC_SCHEMES else sync_url
+
+
+class ChatBase(DeclarativeBase):
+    pass
+
+
+class UserRow(ChatBase):
+    __tablename__ = "chat_users"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # display_name, metadata
+
+
+class ThreadRow(ChatBase):
+    __tablename__ = "chat_threads"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    user_identifier: Mapped[str | None] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # latest step's time
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # metadata, tags
+
+
+class StepRow(ChatBase):
+    __tablename__ = "chat_steps"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    thread_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # the StepDict, feedback excluded
+
+
+class ElementRow(ChatBase):
+    __tablename__ = "chat_elements"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    thread_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    for_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # the ElementDict, props included
+
+
+class FeedbackRow(ChatBase):
+    __tablename__ = "chat_feedback"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    for_id: Mapped[str] = mapped_column(String(255), index=True)
+    thread_id: Mapped[str | None] = mapped_column(String(255))
+    value: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat() + "Z"  # the format of chainlit.utils.utc_now
+
+
+def _parse_time(value: object) -> datetime:
+    """Chainlit's ISO timestamp as naive UTC, so rows sort by time on every backend."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return _now()
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return _now()
+
+
+def _persisted_user(row: UserRow) -> PersistedUser:
+    return PersistedUser(
+        id=row.id,
+        identifier=row.identifier,
+        createdAt=_iso(row.created_at),
+        display_name=row.doc.get("display_name"),
+        metadata=row.doc.get("metadata") or {},
+    )
+
+
+def _thread_dict(row: ThreadRow, steps: list[StepDict], elements: list[ElementDict]) -> ThreadDict:
+    return ThreadDict(
+        id=row.id,
+        createdAt=_iso(row.created_at),
+        name=row.name,
+        userId=row.user_id,
+        userIdentifier=row.user_identifier,
+        tags=row.doc.get("tags"),
+        metadata=row.doc.get("metadata") or {},
+        steps=steps,
+        elements=elements,
+    )
+
+
+def _step_dict(row: StepRow, feedback: FeedbackRow | None) -> StepDict:
+    step: dict[str, Any] = {"input": "", "output": "", "metadata": {}, **row.doc}
+    step["feedback"] = None
+    if feedback is not None:
+        step["feedback"] = FeedbackDict(
+            forId=feedback.for_id,
+            id=feedback.id,
+            value=1 if feedback.value else 0,
+            comment=feedback.comment,
+        )
+    return cast("StepDict", step)
+
+
+class RecbotDataLayer(BaseDataLayer):
+    """Chainlit data layer on an async SQLAlchemy URL (SQLite by default, or Postgres).
+
+    Tables are created on first use. Writes in one process are serialised by a lock, so
+    Chainlit's fire-and-forget create/update tasks cannot interleave their read-modify-writes.
+    Elements are stored as their dicts only: there is no file storage provider.
+    """
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 15.0) -> None:
+        self.url = url
+        connect_args: dict[str, Any] = {}
+        try:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite":
+                connect_args["timeout"] = busy_timeout_s  # wait for another writer, don't fail
+                database = parsed.database
+                if database and database != ":memory:" and not Path(database).parent.is_dir():
+                    raise StoreError(
+                        f"Cannot open the chat history database {redact_url(url)}: "
+                        f"the directory {Path(database).parent} does not exist."
+                    )
+            self.engine = create_async_engine(url, connect_args=connect_args)
+        except (SQLAlchemyError, ImportError) as error:
+            raise self._error("open", error) from error
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._schema_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._ready = False
+
+    def _error(self, doing: str, error: Exception) -> StoreError:
+        """Log and return a StoreError naming the URL: Chainlit runs most writes as tasks
+        whose exceptions nobody awaits, so the log line is what a person will see."""
+        cause = getattr(error, "orig", None) or error
+        where = redact_url(self.url)
+        if "locked" in str(cause).lower() or "busy" in str(cause).lower():
+            message = f"The chat history database {where} is locked by another process."
+        else:
+            message = f"Could not {doing} the chat history database {where}: {cause}"
+        logger.error(message)
+        return StoreError(message)
+
+    async def _ensure_schema(self) -> None:
+        if self._ready:
+            return
+        async with self._schema_lock:
+            if self._ready:
+                return
+            try:
+                async with self.engine.begin() as connection:
+                    await connection.run_sync(ChatBase.metadata.create_all)
+            except SQLAlchemyError as error:
+                raise self._error("create the tables in", error) from error
+            self._ready = True
+
+    @asynccontextmanager
+    async def _session(self, doing: str, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction; driver errors become a StoreError naming the URL."""
+        await self._ensure_schema()
+        lock: AbstractAsyncContextManager[Any] = self._write_lock if write else nullcontext()
+        async with lock:
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            except SQLAlchemyError as error:
+                raise self._error(doing, error) from error
+
+    async def get_user(self, identifier: str) -> PersistedUser | None:
+        async with self._session("read a user from") as session:
+            row = await session.scalar(select(UserRow).where(UserRow.identifier == identifier))
+            return None if row is None else _persisted_user(row)
+
+    async def create_user(self, user: User) -> PersistedUser | None:
+        """The stored user for this identifier, created if new; its metadata is refreshed."""
+        async with self._session("save a user in", write=True) as session:
+            row = await session.scalar(select(UserRow).where(UserRow.identifier == user.identifier))
+            if row is None:
+                row = UserRow(id=str(uuid.uuid4()), identifier=user.identifier, created_at=_now())
+                session.add(row)
+            row.doc = {"display_name": user.display_name, "metadata": dict(user.metadata)}
+            return _persisted_user(row)
+
+    async def upsert_feedback(self, feedback: Feedback) -> str:
+        """Saves the feedback and returns its id; a step keeps one feedback, so an id-less
+        feedback replaces the step's existing one instead of adding a second."""
+        async with self._session("save feedback in", write=True) as session:
+            if feedback.id:
+                row = await session.get(FeedbackRow, feedback.id)
+            else:
+                query = select(FeedbackRow).where(FeedbackRow.for_id == feedback.forId)
+                row = await session.scalar(query)
+            if row is None:
+                row = FeedbackRow(id=feedback.id or str(uuid.uuid4()))
+                session.add(row)
+            row.for_id, row.thread_id = feedback.forId, feedback.threadId
+            row.value, row.comment = int(feedback.value), feedback.comment
+            return row.id
+
+    async def delete_feedback(self, feedback_id: str) -> bool:
+        async with self._session("delete feedback from", write=True) as session:
+            await session.execute(delete(FeedbackRow).where(FeedbackRow.id == feedback_id))
+        return True
+
+    # Chainlit's decorator, as on its own layers: in a websocket session it holds writes until
+    # the first user message, so opening the app leaves no empty thread. It reads the Chainlit
+    # context, so callers (and tests) need one; an HTTP context runs the method at once.
+    @queue_until_user_message()
+    async def create_element(self, element: Element) -> None:
+        if not element.for_id:
+            return  # like Chainlit's layers: only elements attached to a step are resumed
+        if element.type != "custom" and not element.url and (element.path or element.content):
+            logger.warning(
+                "Element %s (%s) is saved without its file: no storage provider is configured, "
+                "so it will not render when the thread is resumed.",
+                element.id,
+                element.name,
+            )
+        async with self._session("save an element in", write=True) as session:
+            row = await session.get(ElementRow, element.id)
+            if row is None:
+                row = ElementRow(id=element.id, created_at=_now())
+                session.add(row)
+            row.thread_id, row.for_id = element.thread_id, element.for_id
+            row.doc = dict(element.to_dict())
+
+    async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
+        async with self._session("read an element from") as session:
+            row = await session.get(ElementRow, element_id)
+            if row is None or row.thread_id != thread_id:
+                return None
+            return cast("ElementDict", dict(row.doc))
+
+    @queue_until_user_message()
+    async def delete_element(self, element_id: str, thread_id: str | None = None) -> None:
+        query = delete(ElementRow).where(ElementRow.id == element_id)
+        if thread_id:
+            query = query.where(ElementRow.thread_id == thread_id)
+        async with self._session("delete an element from", write=True) as session:
+            await session.execute(query)
+
+    @queue_until_user_message()
+    async def create_step(self, step_dict: StepDict) -> None:
+        await self._upsert_step(step_dict)
+
+    @queue_until_user_message()
+    async def update_step(self, step_dict: StepDict) -> None:
+        await self._upsert_step(step_dict)
+
+    async def _upsert_step(self, step_dict: StepDict) -> None:
+        """Merge the step's set fields into the stored one; empty dicts don't erase metadata."""
+        fields = {
+            key: value
+            for key, value in step_dict.items()
+            if value is not None and value != {} and key != "feedback"
+        }
+        async with self._session("save a step in", write=True) as session:
+            row = await session.get(StepRow, step_dict["id"])
+            if row is None:
+                row = StepRow(id=step_dict["id"], doc={})
+                session.add(row)
+            doc = {**row.doc, **fields}
+            row.created_at = _parse_time(doc.get("createdAt"))
+            doc.setdefault("createdAt", _iso(row.created_at))  # resuming needs one
+            row.doc, row.thread_id = doc, doc.get("threadId")
+            if row.thread_id:
+                thread = await session.get(ThreadRow, row.thread_id)
+                if thread is None:
+                    at = row.created_at
+                    thread = ThreadRow(id=row.thread_id, created_at=at, updated_at=at, doc={})
+                    session.add(thread)
+                thread.updated_at = max(thread.updated_at, row.created_at)
+
+    @queue_until_user_message()
+    async def delete_step(self, step_id: str) -> None:
+        async with self._session("delete a step from", write=True) as session:
+            await session.execute(delete(FeedbackRow).where(FeedbackRow.for_id == step_id))
+            await session.execute(delete(ElementRow).where(ElementRow.for_id == step_id))
+            await session.execute(delete(StepRow).where(StepRow.id == step_id))
+
+    async def get_thread_author(self, thread_id: str) -> str:
+        """The author's identifier, or "" for an unknown thread (Chainlit's ACL answers 404)."""
+        async with self._session("read a thread from") as session:
+            row = await session.get(ThreadRow, thread_id)
+            return (row.user_identifier or "") if row is not None else ""
+
+    async def delete_thread(self, thread_id: str) -> None:
+        step_ids = select(StepRow.id).where(StepRow.thread_id == thread_id)
+        async with self._session("delete a thread from", write=True) as session:
+            await session.execute(
+                delete(FeedbackRow).where(
+                    or_(FeedbackRow.for_id.in_(step_ids), FeedbackRow.thread_id == thread_id)
+                )
+            )
+            await session.execute(delete(ElementRow).where(ElementRow.thread_id == thread_id))
+            await session.execute(delete(StepRow).where(StepRow.thread_id == thread_id))
+            await session.execute(delete(ThreadRow).where(ThreadRow.id == thread_id))
+
+    async def list_threads(
+        self, pagination: Pagination, filters: ThreadFilter
+    ) -> PaginatedResponse[ThreadDict]:
+        """A user's threads, latest activity first; steps and elements are left empty."""
+        if not filters.userId:
+            raise ValueError("userId is required")
+        query = select(ThreadRow).where(ThreadRow.user_id == filters.userId)
+        if filters.search:
+            needle = filters.search.lower()
+            query = query.where(func.lower(ThreadRow.name).contains(needle, autoescape=True))
+        if filters.feedback is not None:
+            rated = select(FeedbackRow.id).join(StepRow, StepRow.id == FeedbackRow.for_id)
+            rated = rated.where(StepRow.thread_id == ThreadRow.id)
+            query = query.where(rated.where(FeedbackRow.value == filters.feedback).exists())
+        async with self._session("list threads from") as session:
+            cursor = await session.get(ThreadRow, pagination.cursor) if pagination.cursor else None
+            if cursor is not None:
+                query = query.where(
+                    or_(
+                        ThreadRow.updated_at < cursor.updated_at,
+                        and_(ThreadRow.updated_at == cursor.updated_at, ThreadRow.id < cursor.id),
+                    )
+                )
+            order = (ThreadRow.updated_at.desc(), ThreadRow.id.desc())
+            rows = list(await session.scalars(query.order_by(*order).limit(pagination.first + 1)))
+        page = [_thread_dict(row, [], []) for row in rows[: pagination.first]]
+        return PaginatedResponse(
+            pageInfo=PageInfo(
+                hasNextPage=len(rows) > pagination.first,
+                startCursor=page[0]["id"] if page else None,
+                endCursor=page[-1]["id"] if page else None,
+            ),
+            data=page,
+        )
+
+    async def get_thread(self, thread_id: str) -> ThreadDict | None:
+        """The thread with its steps in time order, each with its feedback, and its elements."""
+        async with self._session("read a thread from") as session:
+            row = await session.get(ThreadRow, thread_id)
+            if row is None:
+                return None
+            in_thread = StepRow.thread_id == thread_id
+            steps = await session.scalars(
+                select(StepRow).where(in_thread).order_by(StepRow.created_at, StepRow.id)
+            )
+            rated = select(FeedbackRow).join(StepRow, StepRow.id == FeedbackRow.for_id)
+            feedback = {f.for_id: f for f in await session.scalars(rated.where(in_thread))}
+            elements = await session.scalars(
+                select(ElementRow)
+                .where(ElementRow.thread_id == thread_id)
+                .order_by(ElementRow.created_at, ElementRow.id)
+            )
+            return _thread_dict(
+                row,
+                [_step_dict(step, feedback.get(step.id)) for step in steps],
+                [cast("ElementDict", dict(element.doc)) for element in elements],
+            )
+
+    async def update_thread(
+        self,
+        thread_id: str,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        """Create the thread if missing; set only the given fields. Metadata is merged and a
+        key given as None is removed; a metadata "name" names the thread when name is None."""
+        async with self._session("save a thread in", write=True) as session:
+            row = await session.get(ThreadRow, thread_id)
+            if row is None:
+                now = _now()
+                row = ThreadRow(id=thread_id, created_at=now, updated_at=now, doc={})
+                session.add(row)
+            doc = dict(row.doc)
+            if metadata is not None:
+                merged = {**(doc.get("metadata") or {}), **metadata}
+                doc["metadata"] = {key: value for key, value in merged.items() if value is not None}
+                name = name if name is not None else metadata.get("name")
+            if tags is not None:
+                doc["tags"] = list(tags)
+            row.doc = doc
+            if name is not None:
+                row.name = name
+            if user_id is not None:
+                row.user_id = user_id
+                identifier = await session.scalar(
+                    select(UserRow.identifier).where(UserRow.id == user_id)
+                )
+                if identifier is None:
+                    logger.warning("Thread %s: no chat user with id %s", thread_id, user_id)
+                row.user_identifier = identifier
+
+    async def get_favorite_steps(self, user_id: str) -> list[StepDict]:
+        query = (
+            select(StepRow)
+            .join(ThreadRow, ThreadRow.id == StepRow.thread_id)
+            .where(ThreadRow.user_id == user_id)
+            .order_by(StepRow.created_at.desc())
+        )
+        async with self._session("read favorite steps from") as session:
+            rows = await session.scalars(query)
+            return [
+                _step_dict(row, None)
+                for row in rows
+                if (row.doc.get("metadata") or {}).get("favorite")
+            ]
+
+    async def build_debug_url(self) -> str:
+        return ""
+
+    async def close(self) -> None:
+        await self.engine.dispose()
