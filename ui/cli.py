@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from agent.settings import Settings
-from catalog.build import BuildConfig, Manifest, build, load_manifest
+from catalog.build import BuildConfig, Manifest, load_manifest
 from catalog.embeddings import Embedder
 from catalog.errors import RecbotError
 from catalog.search import ItemFilter
@@ -51,21 +51,17 @@ class Context:
 
 
 def cmd_build(args: argparse.Namespace, ctx: Context) -> int:
+    from agent.wiring import build_all
+
     quiet = args.quiet
     log = (lambda _msg: None) if quiet else print
-    manifest = build(
-        ctx.config,
+    manifest = build_all(
+        ctx.settings,
         ctx.embedder(progress=not quiet),
         force=args.force,
         progress=not quiet,
         log=log,
     )
-    from ranker.pipeline import ensure_ranker
-
-    _ranker, status = ensure_ranker(
-        ctx.config, ctx.train_config, force=args.force, progress=not quiet, log=log
-    )
-    manifest.stages["ranker"] = status
     print(_describe(manifest, ctx.config))
     return 0
 
@@ -275,6 +271,26 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from agent.wiring import build_all
+    from ui.server import serve
+
+    print("recbot: checking the build (only what is missing or changed is built)…", flush=True)
+    build_all(ctx.settings, ctx.embedder(progress=True))
+    host = args.host or ctx.settings.host
+    port = args.port or ctx.settings.port
+    return serve(ctx.settings, host=host, port=port, open_browser=args.open)
+
+
+def cmd_widget_demo(args: argparse.Namespace, ctx: Context) -> int:
+    from ui.server import serve_widget_demo
+
+    server = args.server or f"http://{ctx.settings.host}:{ctx.settings.port}"
+    return serve_widget_demo(
+        ctx.settings, server=server, host=args.host, port=args.port, identifier=args.user
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recbot", description="A conversational recommender.")
     parser.add_argument("--home", type=Path, help="artifact directory (RECBOT_HOME)")
@@ -300,6 +316,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--thread", help="resume this conversation id")
     p.add_argument("-k", type=int, default=None, help="recommendations per answer")
     p.set_defaults(run=cmd_chat)
+
+    p = commands.add_parser("serve", help="the chat in the browser (builds first if needed)")
+    p.add_argument("--host", help="interface to listen on (RECBOT_HOST, default localhost)")
+    p.add_argument("--port", type=int, help="port (RECBOT_PORT, default 8000)")
+    p.add_argument("--open", action="store_true", help="open a browser tab")
+    p.set_defaults(run=cmd_serve)
+
+    p = commands.add_parser("widget-demo", help="serve the widget example page (ui/widget)")
+    p.add_argument("--server", help="the recbot server (default http://RECBOT_HOST:RECBOT_PORT)")
+    p.add_argument("--host", default="localhost", help="interface for the page (default localhost)")
+    p.add_argument("--port", type=int, default=8001, help="port for the page (default 8001)")
+    p.add_argument("--user", default="widget-demo", help="who the widget signs in as")
+    p.set_defaults(run=cmd_widget_demo)
 
     p = commands.add_parser("ask", help="one request as JSON in, JSON out")
     p.add_argument("input", nargs="?", default="-", help="a JSON file, or - for stdin (default)")

@@ -1,0 +1,372 @@
+"""The Chainlit handlers of ui/app.py, called directly inside a faked Chainlit context.
+
+A recording emitter stands in for the websocket: it keeps every step, token, element and
+settings panel the handlers send, so the tests read what a browser would have received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import chainlit.data as cl_data
+import pytest
+from chainlit.action import Action
+from chainlit.context import ChainlitContext, context_var
+from chainlit.emitter import BaseChainlitEmitter
+from chainlit.message import Message
+from chainlit.session import HTTPSession
+from chainlit.user import User
+
+from agent.context import Deps
+from agent.persistence import ACCOUNT_ID_BASE
+from agent.recommender import Recommender
+from tests.agent_fixtures import agent_deps
+from ui.runtime import AppRuntime, ChatPrefs
+
+__all__ = ["agent_deps"]
+
+
+class RecordingEmitter(BaseChainlitEmitter):
+    """Keeps what the handlers send to the browser."""
+
+    def __init__(self, session: HTTPSession) -> None:
+        super().__init__(session)
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.order: list[str] = []
+        self.tokens: dict[str, list[str]] = {}
+        self.elements: list[dict[str, Any]] = []
+        self.events: list[tuple[str, Any]] = []
+        self.chat_settings: dict[str, Any] | None = None
+
+    async def send_step(self, step_dict: Any) -> None:
+        self.steps[step_dict["id"]] = dict(step_dict)
+        self.order.append(step_dict["id"])
+
+    async def update_step(self, step_dict: Any) -> None:
+        self.steps.setdefault(step_dict["id"], {}).update(step_dict)
+        if step_dict["id"] not in self.order:
+            self.order.append(step_dict["id"])
+
+    async def stream_start(self, step_dict: Any) -> None:
+        await self.send_step(step_dict)
+
+    async def send_token(
+        self, id: str, token: str, is_sequence: bool = False, is_input: bool = False
+    ) -> None:
+        self.tokens.setdefault(id, []).append(token)
+
+    async def send_element(self, element_dict: Any) -> None:
+        self.elements.append(dict(element_dict))
+
+    async def emit(self, event: str, data: Any) -> None:
+        self.events.append((event, data))
+
+    def set_chat_settings(self, settings: dict[str, Any]) -> None:  # type: ignore[override]
+        self.chat_settings = settings
+
+    # what the user saw
+    def tool_steps(self) -> list[dict[str, Any]]:
+        return [self.steps[i] for i in self.order if self.steps[i].get("type") == "tool"]
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [
+            self.steps[i] for i in self.order if self.steps[i].get("type") == "assistant_message"
+        ]
+
+    def cards(self) -> dict[str, Any]:
+        """The newest props of each cards element, by element id."""
+        out: dict[str, Any] = {}
+        for element in self.elements:
+            if element.get("name") == "Recommendations":
+                out[element["id"]] = element["props"]
+        return out
+
+
+class Harness:
+    """ui.app wired to a small in-memory recommender, and one faked browser session."""
+
+    def __init__(self, app: ModuleType, deps: Deps, identifier: str = "visitor-test") -> None:
+        self.app = app
+        self.deps = deps
+        self.session = HTTPSession(
+            id="session-1",
+            thread_id="thread-1",
+            user=User(identifier=identifier),
+            client_type="webapp",
+            user_env={},
+        )
+        self.emitter = RecordingEmitter(self.session)
+
+    def run(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        async def scenario() -> Any:
+            context_var.set(ChainlitContext(self.session, self.emitter))
+            result = await make()
+            # let background work (Chainlit writes to the data layer in tasks) finish, as the
+            # server's long-lived loop would
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            await asyncio.gather(*pending)
+            return result
+
+        return asyncio.run(scenario())
+
+    def say(self, text: str) -> None:
+        self.session.has_first_interaction = True  # as Chainlit marks it on a user message
+
+        async def send() -> None:
+            await self.app.on_message(Message(content=text, author="User", type="user_message"))
+
+        self.run(send)
+
+    def click(self, element_id: str, item_id: Any, kind: str) -> dict[str, Any]:
+        payload = {"element_id": element_id, "item_id": item_id, "kind": kind}
+        result: dict[str, Any] = self.run(
+            lambda: self.app.on_card_feedback(Action(name="recbot_feedback", payload=payload))
+        )
+        return result
+
+    def state(self) -> dict[str, Any]:
+        config = {"configurable": {"thread_id": self.session.thread_id}}
+        return dict(self.app._runtime.recommender.graph.get_state(config).values)
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
+    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "test-secret-" + "x" * 40)
+    module = importlib.import_module("ui.app")
+    monkeypatch.setattr(cl_data, "_data_layer", None)
+    monkeypatch.setattr(
+        cl_data, "_data_layer_initialized", True
+    )  # no data layer unless a test sets one
+    yield module
+    module._runtime = None
+
+
+@pytest.fixture
+def harness(app: ModuleType, agent_deps: Deps, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    recommender = Recommender(agent_deps)
+    monkeypatch.setattr(app, "_runtime", AppRuntime(app.settings, recommender, checkpointer=None))
+    monkeypatch.setattr(HTTPSession, "persist_file", _no_files)
+    return Harness(app, agent_deps)
+
+
+async def _no_files(self: HTTPSession, **kwargs: Any) -> dict[str, str]:
+    return {"id": "file-" + kwargs.get("name", "")}
+
+
+def _newest_cards(h: Harness) -> tuple[str, dict[str, Any]]:
+    cards = h.emitter.cards()
+    assert cards, "no recommendation cards were sent"
+    element_id = list(cards)[-1]
+    return element_id, cards[element_id]
+
+
+def test_chat_start_shows_the_settings_panel_and_maps_the_visitor_to_a_user(
+    harness: Harness,
+) -> None:
+    harness.run(harness.app.on_chat_start)
+    panel = next(data for event, data in harness.emitter.events if event == "chat_settings")
+    by_id = {widget["id"]: widget for widget in panel}
+    assert set(by_id) == {"k", "llm_rerank", "detail"}
+    assert by_id["llm_rerank"]["disabled"] is True  # offline: no LLM to switch on
+    assert by_id["detail"]["items"] or by_id["detail"]["values"] == ["short", "full"]
+    user_id = harness.run(lambda: _session_value("user_id"))
+    assert user_id is not None and user_id > ACCOUNT_ID_BASE
+
+
+async def _session_value(key: str) -> Any:
+    import chainlit as cl
+
+    return cl.user_session.get(key)
+
+
+def test_a_turn_streams_each_stage_as_a_step_then_cards_from_the_catalog(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+    names = [step["name"] for step in harness.emitter.tool_steps()]
+    for stage in (
+        "the planner",
+        "catalog search",
+        "filters",
+        "the DNN ranker",
+        "grounded explanations",
+    ):
+        assert any(name.startswith(stage) for name in names), names
+    assert any(name.startswith("turn summary") for name in names)
+    search = next(s for s in harness.emitter.tool_steps() if s["name"].startswith("catalog search"))
+    assert "candidates from FAISS" in search["output"]
+    rank = next(s for s in harness.emitter.tool_steps() if s["name"].startswith("the DNN ranker"))
+    assert "LLM rerank: off (no LLM configured)" in rank["output"]
+
+    message = harness.emitter.messages()[-1]
+    assert message["output"].startswith("Here are some picks")
+    assert len(harness.emitter.tokens[message["id"]]) > 1  # streamed in pieces
+    _element_id, props = _newest_cards(harness)
+    catalog = harness.deps.tools.catalog
+    assert len(props["items"]) == harness.app.settings.k  # the panel's default
+    for item in props["items"]:
+        assert item["item_id"] in catalog
+        assert item["title"] == catalog.get(item["item_id"]).title
+        assert item["reason"]
+    assert 1 not in {item["item_id"] for item in props["items"]}  # the liked title is not offered
+
+
+def test_thumbs_down_replaces_the_card_and_the_item_never_comes_back(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+    element_id, props = _newest_cards(harness)
+    shown = [item["item_id"] for item in props["items"]]
+    rejected = shown[0]
+
+    result = harness.click(element_id, rejected, "rejected")
+
+    assert result["ok"] is True
+    new_props = harness.emitter.cards()[element_id]
+    new_ids = [item["item_id"] for item in new_props["items"]]
+    assert rejected not in new_ids
+    assert result["replacement"] == new_ids[0] and new_ids[0] not in shown
+    assert new_props["items"][0]["note"].startswith("Instead of")
+    state = harness.state()
+    assert rejected in state["rejected"]
+    user_id = harness.run(lambda: _session_value("user_id"))
+    assert rejected in harness.deps.users.feedback(user_id)["rejected"]  # kept for this user
+
+    for _ in range(2):
+        harness.say("more please")
+        _eid, later = _newest_cards(harness)
+        assert rejected not in {item["item_id"] for item in later["items"]}
+
+
+def test_like_marks_the_card_and_feeds_the_next_answer(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("a sci-fi movie")
+    element_id, props = _newest_cards(harness)
+    liked = props["items"][0]["item_id"]
+    result = harness.click(element_id, liked, "liked")
+    assert result == {"ok": True, "replacement": None}
+    marked = harness.emitter.cards()[element_id]["items"][0]
+    assert marked["item_id"] == liked and marked["status"] == "liked"
+    assert liked in harness.state()["preferences"].liked
+
+
+def test_seen_replaces_the_card_too(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("an animated movie for kids")
+    element_id, props = _newest_cards(harness)
+    seen = props["items"][-1]["item_id"]
+    harness.click(element_id, seen, "seen")
+    assert seen not in {i["item_id"] for i in harness.emitter.cards()[element_id]["items"]}
+    assert seen in harness.state()["seen"]
+
+
+@pytest.mark.parametrize(
+    ("item_id", "kind", "error"),
+    [
+        ("x", "rejected", "bad item id"),
+        (1, "loved", "feedback must be"),
+        (999, "rejected", "no longer shown"),
+    ],
+)
+def test_bad_clicks_are_refused_with_a_reason(
+    harness: Harness, item_id: Any, kind: str, error: str
+) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+    element_id, _props = _newest_cards(harness)
+    result = harness.click(element_id, item_id, kind)
+    assert result["ok"] is False and error in result["error"]
+
+
+def test_a_click_on_cards_from_before_a_restart_reads_them_from_the_data_layer(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ui.datalayer import RecbotDataLayer
+
+    layer = RecbotDataLayer(f"sqlite+aiosqlite:///{tmp_path / 'ui.db'}")
+    monkeypatch.setattr(cl_data, "_data_layer", layer)
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+    element_id, props = _newest_cards(harness)
+
+    async def stored_then_forget() -> Any:
+        import chainlit as cl
+
+        assert await layer.get_element(harness.session.thread_id, element_id)
+        cl.user_session.set("cards", {})  # what a server restart loses
+
+    harness.run(stored_then_forget)
+    result = harness.click(element_id, props["items"][0]["item_id"], "rejected")
+    harness.run(layer.close)
+    assert result["ok"] is True
+
+
+def test_settings_change_the_number_of_cards_and_the_detail(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.run(
+        lambda: harness.app.on_settings_update({"k": 2, "detail": "full", "llm_rerank": True})
+    )
+    prefs = harness.run(lambda: _session_value("prefs"))
+    assert prefs == ChatPrefs(k=2, llm_rerank=None, detail="full")  # no LLM: the switch stays off
+    harness.say("a sci-fi movie")
+    _eid, props = _newest_cards(harness)
+    assert len(props["items"]) == 2 and props["detail"] == "full"
+    assert any(d.startswith("Ranker score") for d in props["items"][0]["details"])
+
+
+def test_resume_restores_the_settings_saved_with_the_thread(harness: Harness) -> None:
+    thread = {
+        "id": "thread-1",
+        "metadata": {"chat_settings": {"k": 3, "detail": "full"}},
+        "steps": [],
+    }
+    harness.run(lambda: harness.app.on_chat_resume(thread))
+    prefs = harness.run(lambda: _session_value("prefs"))
+    assert prefs.k == 3 and prefs.detail == "full"
+
+
+def test_a_greeting_gets_text_and_no_cards(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("hi")
+    assert harness.emitter.cards() == {}
+    assert harness.emitter.messages()[-1]["output"].strip()
+
+
+def test_a_failing_turn_says_so_and_keeps_the_conversation(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.errors import ArtifactError
+
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ArtifactError("the index is missing; run `recbot build`")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(harness.app._runtime.recommender, "astream", broken)
+    harness.say("more please")
+    last = harness.emitter.messages()[-1]
+    assert "the index is missing" in last["output"]
+    assert len(harness.state()["messages"]) == 2  # the earlier turn is intact
+
+
+def test_password_sign_in_checks_the_configured_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.settings import Settings
+    from ui.auth import Authenticator
+
+    auth = Authenticator(Settings(auth="password", auth_users="ann:s3cret, bob:pw"))  # type: ignore[arg-type]
+    assert auth.check_password("ann", "s3cret") == "ann"
+    assert auth.check_password("ann", "wrong") is None
+    assert auth.check_password("zoe", "s3cret") is None
+    with pytest.raises(ValueError, match="RECBOT_AUTH_USERS"):
+        Authenticator(Settings(auth="password"))
+    header = Authenticator(Settings(auth="header", auth_header="X-User"))
+    assert header.from_headers({"x-user": "42"}) == "42"
+    assert header.from_headers({}) is None
+    visitors = Authenticator(Settings())
+    first, second = visitors.from_headers({}), visitors.from_headers({})
+    assert first and second and first != second and first.startswith("visitor-")

@@ -1,0 +1,295 @@
+"""The Chainlit app: thin handlers over ``agent.Recommender`` (run it with ``recbot serve``).
+
+One turn streams each graph stage as a collapsible step, then the reply with the picks as cards
+(``public/elements/Recommendations.jsx``). A click on a card's 👍 / 👎 / ✓ reaches
+``on_card_feedback``: the dialog state and the user's profile keep it, and 👎 / ✓ replace the card
+with the next-best candidate. The Chainlit thread id is the LangGraph thread id, so a conversation
+resumes after a reload or a restart from the data layer (what the page shows) and the checkpointer
+(what the agent remembers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import chainlit as cl
+from chainlit.data import get_data_layer
+from chainlit.input_widget import Select, Slider, Switch
+from chainlit.types import ThreadDict
+
+from agent.recommender import Reply
+from agent.settings import Settings
+from agent.trace import Stage
+from catalog.errors import RecbotError
+from ui.auth import Authenticator, ensure_auth_secret
+from ui.cards import apply_feedback, card, cards_props
+from ui.datalayer import RecbotDataLayer, async_database_url
+from ui.runtime import AppRuntime, ChatPrefs
+
+log = logging.getLogger("recbot.ui")
+CARDS = "Recommendations"  # public/elements/Recommendations.jsx
+FEEDBACK_KINDS = ("liked", "rejected", "seen")
+STARTERS = [
+    ("Like Inception, but lighter", "Something like Inception, but less depressing"),
+    ("90s feel-good comedy", "A feel-good comedy from the 90s"),
+    ("For the kids", "My kids loved Toy Story and Finding Nemo"),
+    ("Surprise me", "Surprise me"),
+]
+
+settings = Settings()
+authenticator = Authenticator(settings)
+ensure_auth_secret(settings.home)
+_runtime: AppRuntime | None = None
+_runtime_lock = asyncio.Lock()
+
+
+async def runtime() -> AppRuntime:
+    """The app's runtime, started on first use when ``on_app_startup`` did not run
+    (``mount_chainlit`` into FastAPI skips it)."""
+    global _runtime
+    async with _runtime_lock:
+        if _runtime is None:
+            _runtime = await AppRuntime.start(settings)
+    return _runtime
+
+
+@cl.on_app_startup
+async def startup() -> None:
+    await runtime()
+
+
+@cl.on_app_shutdown
+async def shutdown() -> None:
+    global _runtime
+    if _runtime is not None:
+        await _runtime.close()
+        _runtime = None
+
+
+@cl.data_layer
+def data_layer() -> RecbotDataLayer:
+    return RecbotDataLayer(async_database_url(settings.resolved_database_url))
+
+
+if settings.auth == "password":
+
+    @cl.password_auth_callback
+    async def password_sign_in(username: str, password: str) -> cl.User | None:
+        identifier = authenticator.check_password(username, password)
+        return (
+            cl.User(identifier=identifier, metadata={"provider": "password"})
+            if identifier
+            else None
+        )
+
+else:
+
+    @cl.header_auth_callback
+    async def header_sign_in(headers: Any) -> cl.User | None:
+        identifier = authenticator.from_headers(dict(headers))
+        provider = "header" if settings.auth == "header" else "visitor"
+        return (
+            cl.User(identifier=identifier, metadata={"provider": provider}) if identifier else None
+        )
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    return [cl.Starter(label=label, message=message) for label, message in STARTERS]
+
+
+def _panel(prefs: ChatPrefs) -> cl.ChatSettings:
+    llm = settings.llm_configured
+    return cl.ChatSettings(
+        [
+            Slider(
+                id="k", label="Recommendations per answer", initial=prefs.k, min=1, max=20, step=1
+            ),
+            Switch(
+                id="llm_rerank",
+                label="LLM rerank",
+                initial=bool(
+                    prefs.llm_rerank
+                    if prefs.llm_rerank is not None
+                    else llm and settings.llm_rerank
+                ),
+                disabled=not llm,
+                description=None if llm else "No LLM is configured (RECBOT_LLM_BASE_URL).",
+            ),
+            Select(
+                id="detail",
+                label="Explanation detail",
+                values=["short", "full"],
+                initial_value=prefs.detail,
+                description="short: the reason and a short overview; full: tags, rating, score.",
+            ),
+        ]
+    )
+
+
+async def _start_session(saved: dict[str, Any] | None = None) -> None:
+    prefs = ChatPrefs.from_panel(saved or {}, settings)
+    cl.user_session.set("prefs", prefs)
+    user = cl.user_session.get("user")
+    if user is not None:
+        app = await runtime()
+        cl.user_session.set("user_id", await app.user_id_for(user.identifier))
+    await _panel(prefs).send()
+
+
+@cl.on_chat_start
+async def on_chat_start() -> None:
+    await _start_session()
+
+
+@cl.on_chat_resume
+async def on_chat_resume(thread: ThreadDict) -> None:
+    """The page re-renders the thread from the data layer; the agent's memory is the checkpoint."""
+    metadata = thread.get("metadata") or {}
+    saved = metadata.get("chat_settings") if isinstance(metadata, dict) else None
+    await _start_session(saved if isinstance(saved, dict) else None)
+
+
+@cl.on_settings_update
+async def on_settings_update(values: dict[str, Any]) -> None:
+    cl.user_session.set("prefs", ChatPrefs.from_panel(values, settings))
+
+
+def _prefs() -> ChatPrefs:
+    prefs = cl.user_session.get("prefs")
+    return prefs if isinstance(prefs, ChatPrefs) else ChatPrefs.from_panel({}, settings)
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    app = await runtime()
+    prefs = _prefs()
+    reply: Reply | None = None
+    try:
+        async for event in app.recommender.astream(
+            message.content,
+            thread_id=cl.context.session.thread_id,
+            user_id=cl.user_session.get("user_id"),
+            k=prefs.k,
+            llm_rerank=prefs.llm_rerank,
+        ):
+            if isinstance(event, Stage):
+                await _show_stage(event)
+            else:
+                reply = event
+    except RecbotError as error:
+        await cl.ErrorMessage(content=f"I couldn't answer that: {error}").send()
+        return
+    except Exception:
+        log.exception("turn failed")
+        await cl.ErrorMessage(
+            content="Something went wrong on my side. Your conversation is kept; please try again."
+        ).send()
+        return
+    if reply is not None:
+        await _show_turn_summary(reply)
+        await _send_reply(reply, prefs)
+
+
+async def _show_stage(stage: Stage) -> None:
+    took = f" · {stage.ms:.0f} ms" if stage.ms is not None else ""
+    async with cl.Step(name=stage.title + took, type="tool") as step:
+        step.output = stage.text or "Done."
+
+
+async def _show_turn_summary(reply: Reply) -> None:
+    lines = [f"- Total {reply.timings_ms.get('total', 0):.0f} ms"]
+    if reply.llm.calls:
+        lines.append(
+            f"- LLM: {reply.llm.calls} call(s), {reply.llm.input_tokens} tokens in, "
+            f"{reply.llm.output_tokens} out"
+        )
+    rates = (await runtime()).recommender.deps.counters.rates()
+    if rates["reranks"]:
+        lines.append(f"- Rerank fallbacks so far: {rates['rerank_fallback_rate']:.0%}")
+    async with cl.Step(name="turn summary", type="tool") as step:
+        step.output = "\n".join(lines)
+
+
+async def _send_reply(reply: Reply, prefs: ChatPrefs) -> None:
+    catalog = (await runtime()).recommender.deps.tools.catalog
+    if reply.action == "recommend" and reply.recommendations:
+        text = reply.reply.split("\n", 1)[0]  # the intro; the picks are on the cards
+        element_id = str(uuid.uuid4())
+        props = cards_props(element_id, reply.recommendations, catalog, prefs.detail)
+        element = cl.CustomElement(id=element_id, name=CARDS, props=props, display="inline")
+        msg = cl.Message(content="", elements=[element])
+    else:
+        text = reply.reply
+        msg = cl.Message(content="")
+    for token in _tokens(text):
+        await msg.stream_token(token)
+    await msg.send()
+    for sent in msg.elements:
+        if isinstance(sent, cl.CustomElement):
+            _remember(sent)
+
+
+def _tokens(text: str) -> list[str]:
+    """The reply in word-sized pieces, so it streams like any chat answer."""
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+
+
+@cl.action_callback("recbot_feedback")
+async def on_card_feedback(action: cl.Action) -> dict[str, Any]:
+    """👍 / 👎 / ✓ on a card: the agent keeps it; 👎 and ✓ swap in the next-best pick."""
+    payload = action.payload or {}
+    kind = payload.get("kind")
+    element_id = str(payload.get("element_id", ""))
+    try:
+        item_id = int(payload.get("item_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {"ok": False, "error": "bad item id"}
+    if kind not in FEEDBACK_KINDS:
+        return {"ok": False, "error": f"feedback must be one of {FEEDBACK_KINDS}"}
+    element = await _find_cards(element_id)
+    if element is None or item_id not in {i["item_id"] for i in element.props.get("items", [])}:
+        return {"ok": False, "error": "that card is no longer shown"}
+    app = await runtime()
+    prefs = _prefs()
+    new = await app.recommender.afeedback(
+        cl.context.session.thread_id, item_id, kind, user_id=cl.user_session.get("user_id")
+    )
+    replacement = card(new, app.recommender.deps.tools.catalog, prefs.detail) if new else None
+    element.props = apply_feedback(element.props, item_id, kind, replacement)
+    await element.update()
+    _remember(element)
+    return {"ok": True, "replacement": replacement["item_id"] if replacement else None}
+
+
+def _remember(element: cl.CustomElement) -> None:
+    shown = cl.user_session.get("cards") or {}
+    shown[element.id] = element
+    cl.user_session.set("cards", shown)
+
+
+async def _find_cards(element_id: str) -> cl.CustomElement | None:
+    """The cards element, from this session or, after a restart, from the data layer."""
+    shown = cl.user_session.get("cards") or {}
+    if element_id in shown:
+        found: cl.CustomElement = shown[element_id]
+        return found
+    layer = get_data_layer()
+    if layer is None:
+        return None
+    stored = await layer.get_element(cl.context.session.thread_id, element_id)
+    if not stored or stored.get("name") != CARDS or not isinstance(stored.get("props"), dict):
+        return None
+    element = cl.CustomElement(
+        id=element_id,
+        name=CARDS,
+        props=stored["props"],
+        display="inline",
+        for_id=stored.get("forId"),
+        thread_id=stored.get("threadId"),
+    )
+    return element

@@ -1,0 +1,100 @@
+"""Who is chatting: sign-in for the web app and the widget, from settings.
+
+The web app always has a signed-in identity, because Chainlit resumes a conversation (after a
+reload or a server restart) only for a signed-in user:
+
+- ``none`` (default): every browser gets an anonymous identity ``visitor-<random>`` on its first
+  visit, kept in Chainlit's sign-in cookie (15 days, ``user_session_timeout``);
+- ``password``: people sign in with a name and password from ``RECBOT_AUTH_USERS``;
+- ``header``: a trusted reverse proxy names the user in ``RECBOT_AUTH_HEADER``.
+
+The widget signs in with a token the host page's backend mints (:func:`widget_token`).
+Sessions are signed with ``CHAINLIT_AUTH_SECRET``; when unset, one is generated once and kept in
+``RECBOT_HOME/auth_secret`` so sign-ins survive a restart.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from agent.settings import Settings
+
+SECRET_ENV = "CHAINLIT_AUTH_SECRET"
+VISITOR_PREFIX = "visitor-"
+
+
+def ensure_auth_secret(home: Path) -> str:
+    """``CHAINLIT_AUTH_SECRET``, from the environment or ``home/auth_secret`` (made once)."""
+    if secret := os.environ.get(SECRET_ENV):
+        return secret
+    path = home / "auth_secret"
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+    if not path.exists() or not secret:
+        home.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(secret, encoding="utf-8")
+    os.environ[SECRET_ENV] = secret
+    return secret
+
+
+def parse_users(spec: str) -> dict[str, str]:
+    """``"alice:pw1,bob:pw2"`` → ``{"alice": "pw1", "bob": "pw2"}``; a malformed pair is an error."""
+    users: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, password = pair.partition(":")
+        if not sep or not name.strip() or not password:
+            raise ValueError(
+                f"RECBOT_AUTH_USERS: expected 'name:password' pairs separated by commas, got {pair!r}"
+            )
+        users[name.strip()] = password
+    return users
+
+
+class Authenticator:
+    """The sign-in checks behind Chainlit's auth callbacks (plain functions, easy to test)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.mode = settings.auth
+        self.header = settings.auth_header.lower()
+        self.users = parse_users(
+            settings.auth_users.get_secret_value() if settings.auth_users else ""
+        )
+        if self.mode == "password" and not self.users:
+            raise ValueError("RECBOT_AUTH=password needs RECBOT_AUTH_USERS ('name:password,...')")
+
+    def check_password(self, name: str, password: str) -> str | None:
+        """The identifier when the password matches (compared in constant time), else None."""
+        expected = self.users.get(name.strip())
+        if expected is None:
+            hmac.compare_digest(password.encode(), password.encode())  # same work either way
+            return None
+        return name.strip() if hmac.compare_digest(expected.encode(), password.encode()) else None
+
+    def from_headers(self, headers: Mapping[str, str]) -> str | None:
+        """``header`` mode: the proxy's header; ``none`` mode: a new anonymous visitor."""
+        if self.mode == "header":
+            lowered = {k.lower(): v for k, v in headers.items()}
+            value = lowered.get(self.header, "").strip()
+            return value or None
+        if self.mode == "none":
+            return VISITOR_PREFIX + uuid.uuid4().hex
+        return None
+
+
+def widget_token(identifier: str, home: Path) -> str:
+    """A sign-in token for the widget (``mountChainlitWidget({accessToken})``).
+
+    The host page's backend mints it for its own signed-in user with the shared secret.
+    """
+    ensure_auth_secret(home)
+    from chainlit.auth import create_jwt
+    from chainlit.user import User
+
+    return create_jwt(User(identifier=identifier, metadata={"provider": "widget"}))
