@@ -41,6 +41,18 @@ def nearest_liked(
     return catalog.get(usable[best]) if sims[best] >= SIMILAR_ENOUGH else None
 
 
+def shared_genres(
+    item: Item, liked: Sequence[int], catalog: Catalog
+) -> tuple[str, list[str]] | None:
+    """The named item sharing the most genres (two or more) with ``item``, and those genres."""
+    best: tuple[str, list[str]] | None = None
+    for other in (catalog.get(i) for i in liked if i in catalog and i != item.id):
+        common = [g for g in item.genres if g in other.genres][:3]
+        if len(common) >= 2 and (best is None or len(common) > len(best[1])):
+            best = (other.display_title, common)
+    return best
+
+
 def explain(
     item: Item,
     prefs: Preferences,
@@ -54,6 +66,11 @@ def explain(
     liked = nearest_liked(item, [*prefs.liked, *history[:20]], index, catalog)
     if liked is not None:
         reasons.append(f"because you liked {liked.display_title}")
+    elif shared := shared_genres(
+        item, [i for i in [prefs.anchor, *prefs.liked] if i is not None], catalog
+    ):
+        title, genres = shared
+        reasons.append(f"shares {' and '.join(genres)} with {title}")
     wanted = [
         g for g in item.genres if g.casefold() in {w.casefold() for w in prefs.include_genres}
     ]
