@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.llm_stub"]
+pytest_plugins = ["tests.llm_stub", "tests.real_catalog"]
 
 MOVIES = [
     (1, "Toy Story (1995)", "Adventure|Animation|Children|Comedy|Fantasy"),

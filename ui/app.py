@@ -275,8 +275,8 @@ def _remember(element: cl.CustomElement) -> None:
 async def _find_cards(element_id: str) -> cl.CustomElement | None:
     """The cards element, from this session or, after a restart, from the data layer."""
     shown = cl.user_session.get("cards") or {}
-    if element_id in shown:
-        found: cl.CustomElement = shown[element_id]
+    found = shown.get(element_id)
+    if isinstance(found, cl.CustomElement):  # a resumed session holds None here
         return found
     layer = get_data_layer()
     if layer is None:

@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from agent.recommender import Recommender, Reply
-from tests.integration.conftest import RealCatalog
+from tests.real_catalog import RealCatalog
 
 INCEPTION, TOY_STORY, FINDING_NEMO = 79132, 1, 6377
 DARK_GENRES = {"Drama", "War"}

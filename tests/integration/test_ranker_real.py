@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import RealCatalog
+from tests.real_catalog import RealCatalog
 from ui.cli import main
 
 

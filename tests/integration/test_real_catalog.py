@@ -10,7 +10,7 @@ import pytest
 from catalog.build import build
 from catalog.embeddings import SentenceTransformerEmbedder
 from catalog.search import ItemFilter
-from tests.integration.conftest import RealCatalog
+from tests.real_catalog import RealCatalog
 from ui.cli import main
 
 FAMILY = {"Animation", "Children"}

@@ -1,0 +1,52 @@
+"""The real ml-latest-small catalog, built once per test session (a plugin: tests/conftest.py).
+
+Used by tests/integration and tests/e2e. Runs when RECBOT_DATA_DIR points at ml-latest-small
+(CI sets it); skipped otherwise, unless RECBOT_REQUIRE_INTEGRATION=1 turns the skip into a failure
+so CI cannot pass without them. RECBOT_TEST_HOME keeps the build between runs (embedding the
+catalog takes minutes).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agent.recommender import Recommender
+from agent.settings import Settings
+from agent.wiring import build_deps
+from catalog.artifacts import Artifacts, open_artifacts
+from catalog.build import BuildConfig, build
+from catalog.embeddings import SentenceTransformerEmbedder
+from ranker.pipeline import ensure_ranker
+
+
+@dataclass
+class RealCatalog:
+    settings: Settings
+    config: BuildConfig
+    artifacts: Artifacts
+
+    def recommender(self) -> Recommender:
+        """A fresh agent over the real build: offline planner, trained ranker, memory checkpointer."""
+        return Recommender(build_deps(self.settings, embedder=self.artifacts.retriever.embedder))
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> RealCatalog:
+    data_dir = os.environ.get("RECBOT_DATA_DIR")
+    if not data_dir or not (Path(data_dir) / "movies.csv").exists():
+        reason = "set RECBOT_DATA_DIR to ml-latest-small to run the integration tests"
+        if os.environ.get("RECBOT_REQUIRE_INTEGRATION") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    home = Path(os.environ.get("RECBOT_TEST_HOME") or tmp_path_factory.mktemp("real-home"))
+    settings = Settings(home=home, data_dir=Path(data_dir).resolve(), _env_file=None)
+    config = settings.build_config()
+    embedder = SentenceTransformerEmbedder(progress=False)
+    quiet = {"progress": False, "log": lambda _msg: None}
+    build(config, embedder, **quiet)  # type: ignore[arg-type]
+    ensure_ranker(config, settings.train_config(), **quiet)  # type: ignore[arg-type]
+    return RealCatalog(settings, config, open_artifacts(config, embedder))
