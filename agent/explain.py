@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from agent.lexicon import implied_avoid, mood_score
 from agent.state import Preferences
 from catalog.domain import Catalog, Item
 from catalog.index import VectorIndex
@@ -77,10 +78,14 @@ def explain(
     if wanted:
         reasons.append(" and ".join(wanted) + (" as you asked" if not reasons else ""))
     words = {w.casefold() for w in re.findall(r"[\w'-]+", " ".join([prefs.vibe, *prefs.moods]))}
+    unwanted = [*prefs.avoid_moods, *implied_avoid(prefs.moods, prefs.avoid_moods)]
     tags = [
         t
         for t in item.tags
-        if t.casefold() in words or any(w in t.casefold().split() for w in words if len(w) > 3)
+        if (t.casefold() in words or any(w in t.casefold().split() for w in words if len(w) > 3))
+        and not any(
+            mood_score(m, (), (t,), "") for m in unwanted
+        )  # not "dark comedy" for "feel-good"
     ]
     if tags:
         reasons.append("tagged “" + "”, “".join(tags[:2]) + "”")

@@ -140,7 +140,8 @@ MOODS: dict[str, Mood] = {
         "Film-Noir|Horror",
         "Children|Animation|Musical",
         "dark|bleak|grim|gritty|disturbing|violent|violence|brutal|noir|neo noir|sinister|twisted"
-        "|nihilistic|menacing|macabre|gloomy|brooding|nightmarish|dark humor|dark comedy"
+        "|nihilistic|menacing|macabre|gloomy|brooding|nightmarish|dark humor|dark humour|dark comedy"
+        "|black comedy|black humor|black humour"
         "|serial killer|psychopath|murder|revenge",
     ),
     "depressing": _mood(
@@ -290,6 +291,15 @@ OPPOSITE_MOODS: dict[str, frozenset[str]] = {
     "romantic": frozenset(),
     "thoughtful": frozenset(),
 }
+
+
+def implied_avoid(moods: Iterable[str], avoid_moods: Iterable[str]) -> list[str]:
+    """Moods that fight the wanted ones ("feel-good" → not dark, not depressing), minus any
+    the person also wants or already avoids outright."""
+    wanted = {canonical_mood(m) or m for m in moods}
+    explicit = {canonical_mood(m) or m for m in avoid_moods}
+    implied = (o for m in sorted(wanted) for o in sorted(OPPOSITE_MOODS.get(m, ())))
+    return list(dict.fromkeys(o for o in implied if o not in wanted and o not in explicit))
 
 
 def canonical_mood(phrase: str) -> str | None:

@@ -9,7 +9,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.context import Deps
-from agent.lexicon import mood_score
+from agent.lexicon import implied_avoid, mood_score
 from agent.persistence import UserProfile
 from agent.state import AgentState, Candidate, GuardRecord, Preferences
 from tools.catalog_tools import (
@@ -22,6 +22,7 @@ from tools.catalog_tools import (
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
 MOOD_PENALTY = 1.2  # subtracted per unit of an unwanted mood
+IMPLIED_PENALTY = 1.0  # per unit of a mood that fights a wanted one ("feel-good" vs "dark")
 QUALITY_WEIGHT = 0.8  # cold path: standardised Bayesian-average rating and log popularity
 PRIOR_RATINGS = 10  # the Bayesian average's pseudo-count
 HISTORY_QUERY = 20  # newest history items that seed warm-path retrieval
@@ -146,13 +147,17 @@ def mood_adjustments(
     if not (prefs.moods or prefs.avoid_moods):
         return {}
     catalog = deps.tools.catalog
+    implied = implied_avoid(prefs.moods, prefs.avoid_moods)
     out: dict[int, float] = {}
     for candidate in candidates:
         item = catalog.get(candidate.item_id)
         facts = (item.genres, item.tags, item.overview)
         bonus = sum(mood_score(m, *facts) for m in prefs.moods)
         penalty = sum(mood_score(m, *facts) for m in prefs.avoid_moods)
-        out[candidate.item_id] = MOOD_BONUS * bonus - MOOD_PENALTY * penalty
+        fights = sum(mood_score(m, *facts) for m in implied)
+        out[candidate.item_id] = (
+            MOOD_BONUS * bonus - MOOD_PENALTY * penalty - IMPLIED_PENALTY * fights
+        )
     return out
 
 

@@ -167,3 +167,12 @@ def test_mood_score_accepts_synonyms_moods_and_unknown_names() -> None:
 
 def test_normalize_text() -> None:
     assert normalize_text("Amélie's  Feel-Good") == "amelies feel good"
+
+
+def test_wanting_a_mood_implies_avoiding_its_opposites() -> None:
+    from agent.lexicon import implied_avoid
+
+    assert implied_avoid(["light"], []) == ["dark", "depressing"]
+    assert implied_avoid(["uplifting"], ["dark"]) == ["depressing"]  # synonyms; explicit wins
+    assert implied_avoid(["light", "dark"], []) == ["depressing"]  # never avoid what is wanted
+    assert implied_avoid([], ["scary"]) == []
