@@ -2,7 +2,9 @@
 
 Three prompts: the planner (message → ``Plan``), the listwise reranker (numbered candidates →
 a JSON list of numbers) and the explanation rephraser (given reasons → friendlier sentences,
-never new items). ``tests/unit/agent/test_prompts.py`` renders each one against a golden file in
+never new items). A fourth is not the recommender's own: the simulated user of
+``simulations.llm_user`` (what it knows of its film, never the title → its next chat message).
+``tests/unit/agent/test_prompts.py`` renders each one against a golden file in
 ``tests/golden/``, so a change to any wording shows up as a diff in review.
 """
 
@@ -210,3 +212,70 @@ def explain_prompt(
         said = "; ".join(_one_line(reason) for reason in reasons if reason.strip())
         lines.append(f"   Reasons: {said or 'none given'}")
     return ChatPrompt(EXPLAIN_SYSTEM.format(n=len(items)), "\n".join(lines))
+
+
+# --- simulated user ------------------------------------------------------------------------------
+# Not the recommender's: simulations.llm_user has a chat model play a person with a film in mind.
+
+SIMULATED_USER_SYSTEM = """\
+You are role-playing a person chatting with a movie recommender. You have one particular film in \
+mind and want the recommender to suggest it. What you know about it:
+{facts}
+Rules: write only your next chat message, one or two short casual sentences. Never say the \
+film's title, any part of it, or a sequel's title. Reveal one or two new details per message, \
+starting vague. Answer the recommender's questions from what you know. When it suggests other \
+films, say no and add a new detail."""
+SIMULATED_USER_RETRY = (
+    "That draft named the film. Write it again without its title or any part of it."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FilmFacts:
+    """What a simulated user knows of the film it wants, never its title. Empty facts are left
+    out of the prompt."""
+
+    genres: Sequence[str] = ()
+    year: int | None = None
+    tags: Sequence[str] = ()
+    plot: str = ""
+    liked: str | None = None  # a similar film the user loved
+
+
+def simulated_user_system_prompt(facts: FilmFacts) -> str:
+    """The role-play instructions, with the facts the simulated user knows filled in."""
+    labelled = {
+        "genres": ", ".join(facts.genres),
+        "released": str(facts.year or ""),
+        "tags": ", ".join(facts.tags),
+        "plot": facts.plot,
+        "a similar film you loved": facts.liked or "",
+    }
+    lines = "\n".join(f"- {label}: {value}" for label, value in labelled.items() if value)
+    return SIMULATED_USER_SYSTEM.format(facts=lines)
+
+
+def simulated_user_prompt(
+    facts: FilmFacts, transcript: Sequence[str], *, opening: bool = False, shown: bool = False
+) -> ChatPrompt:
+    """One turn of the simulated user: the conversation so far (lines from
+    :func:`simulated_user_line` and :func:`recommender_line`) and the task, its opening request
+    or its next message; ``shown`` says the recommender just showed films, none of them theirs."""
+    history = "\n".join(transcript) or "(the conversation has not started)"
+    if opening:
+        task = "Write your opening request."
+    else:
+        task = ("None of the shown films is yours. " if shown else "") + "Write your next message."
+    user = f"Conversation so far:\n{history}\n\n{task}"
+    return ChatPrompt(simulated_user_system_prompt(facts), user)
+
+
+def recommender_line(reply_text: str, shown: Sequence[str]) -> str:
+    """The recommender's reply in the simulated user's transcript, with the titles it showed."""
+    listed = f" [shown: {'; '.join(shown)}]" if shown else ""
+    return f"Recommender: {reply_text}{listed}"
+
+
+def simulated_user_line(text: str) -> str:
+    """The simulated user's own message in its transcript."""
+    return f"You: {text}"

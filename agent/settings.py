@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     llm_seed: int | None = 0
     llm_timeout_s: float = Field(default=20.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0)
+    llm_price_input_per_million: float = Field(
+        default=0.15, ge=0, description="USD per 1M input tokens, for cost reports."
+    )
+    llm_price_output_per_million: float = Field(
+        default=0.60, ge=0, description="USD per 1M output tokens, for cost reports."
+    )
 
     # the web app (`recbot serve`)
     host: str = Field(default="localhost", description="Where `recbot serve` listens.")

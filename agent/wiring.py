@@ -16,7 +16,8 @@ from catalog.embeddings import Embedder, SentenceTransformerEmbedder
 from catalog.index import configure_threads
 from catalog.store import Store
 from ranker.features import ItemFeatures
-from ranker.pipeline import RankerPaths, load_scorer
+from ranker.pipeline import RankerPaths, load_scorer, visible_interactions
+from ranker.protocol import leave_last_out
 from tools.deps import ToolDeps
 
 
@@ -43,17 +44,11 @@ class LLMParts:
     model: Any = None
 
 
-def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
-    """The LLM planner and reranker when an LLM is configured; nothing otherwise (offline)."""
-    if not settings.llm_configured:
-        return LLMParts()
-    from agent.llm import UsageCounter, make_chat_model
-    from agent.planner.llm import LLMPlanner
-    from agent.prompts import rerank_messages
-    from tools.reranker import LLMReranker
+def chat_model(settings: Settings) -> Any:
+    """The configured OpenAI-compatible chat model (``ChatOpenAI``)."""
+    from agent.llm import make_chat_model
 
-    usage = UsageCounter()
-    model = make_chat_model(
+    return make_chat_model(
         settings.llm_base_url or "",
         settings.llm_model,
         settings.resolved_llm_api_key,
@@ -62,6 +57,19 @@ def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
     )
+
+
+def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
+    """The LLM planner and reranker when an LLM is configured; nothing otherwise (offline)."""
+    if not settings.llm_configured:
+        return LLMParts()
+    from agent.llm import UsageCounter
+    from agent.planner.llm import LLMPlanner
+    from agent.prompts import rerank_messages
+    from tools.reranker import LLMReranker
+
+    usage = UsageCounter()
+    model = chat_model(settings)
     planner = LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
     return LLMParts(
         planner, LLMReranker(model, prompt=rerank_messages, counter=usage), usage, model
@@ -78,7 +86,11 @@ def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
     catalog = artifacts.catalog
     store = Store(config.database_url, create=False)
     content = artifacts.index.vectors(catalog.ids)
-    features = ItemFeatures.build(catalog, content, store.interactions())
+    # the same visible interactions the ranker trained on: held-out items never count
+    interactions = store.interactions()
+    features = ItemFeatures.build(
+        catalog, content, visible_interactions(interactions, leave_last_out(interactions))
+    )
     scorer = load_scorer(RankerPaths(config.artifacts), features)
     offline = OfflinePlanner(catalog)
     llm = llm_parts(settings, catalog.genres)

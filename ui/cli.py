@@ -271,6 +271,38 @@ def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace, ctx: Context) -> int:
+    from simulations.main import load_scenario, simulate
+
+    try:
+        config = load_scenario(
+            args.config,
+            sessions=args.sessions,
+            max_turns=args.max_turns,
+            seed=args.seed,
+            k=args.k,
+            workers=args.workers,
+            simulator="llm" if args.llm else None,
+        )
+    except (ValueError, OSError) as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 2
+    out = args.out or ctx.settings.results_dir / "simulate"
+    records, table = simulate(
+        ctx.settings,
+        config,
+        out,
+        fresh=args.fresh,
+        progress=not args.quiet,
+        embedder=ctx.fixed_embedder,
+    )
+    print(table)
+    print(
+        f"{len(records)} sessions; report: {out / 'report.md'}, transcripts: {out / 'transcripts.jsonl'}"
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     from agent.wiring import build_all
     from ui.server import serve
@@ -316,6 +348,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--thread", help="resume this conversation id")
     p.add_argument("-k", type=int, default=None, help="recommendations per answer")
     p.set_defaults(run=cmd_chat)
+
+    p = commands.add_parser("simulate", help="simulated users with hidden targets; a report")
+    p.add_argument("--sessions", type=int, help="sessions per system (default 40)")
+    p.add_argument("--max-turns", type=int, help="turns before a session gives up (default 5)")
+    p.add_argument("--seed", type=int, help="picks targets and phrasing (default 0)")
+    p.add_argument("-k", type=int, help="recommendations per answer (default 10)")
+    p.add_argument("--llm", action="store_true", help="the simulated users are the configured LLM")
+    p.add_argument("--config", type=Path, help="a scenario TOML (flags override it)")
+    p.add_argument("--workers", type=int, help="sessions in parallel (helps with an LLM)")
+    p.add_argument("--out", type=Path, help="report directory (default RESULTS_DIR/simulate)")
+    p.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_simulate)
 
     p = commands.add_parser("serve", help="the chat in the browser (builds first if needed)")
     p.add_argument("--host", help="interface to listen on (RECBOT_HOST, default localhost)")

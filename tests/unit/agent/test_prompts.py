@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 
 from agent.prompts import (
+    SIMULATED_USER_RETRY,
     ChatPrompt,
+    FilmFacts,
     explain_prompt,
     planner_prompt,
+    recommender_line,
     rerank_messages,
     rerank_prompt,
+    simulated_user_line,
+    simulated_user_prompt,
     snippet,
 )
 from catalog.domain import Item
@@ -57,6 +62,14 @@ CANDIDATES = (
         ("Drama", "Romance"),
         overview="  In   WWII Morocco,\na nightclub owner\tmeets an old flame.  ",
     ),
+)
+
+FACTS = FilmFacts(
+    genres=("Action", "Sci-Fi", "Thriller"),
+    year=1999,
+    tags=("cyberpunk", "virtual reality"),
+    plot="A hacker learns that reality is a simulation run by machines.",
+    liked="Inception",
 )
 
 
@@ -111,6 +124,39 @@ def test_explain_prompt() -> None:
         ],
     )
     check_golden("explain.txt", prompt.render())
+
+
+def test_simulated_user_opening_prompt() -> None:
+    prompt = simulated_user_prompt(FACTS, [], opening=True)
+    check_golden("simulated_user_opening.txt", prompt.render())
+
+
+def test_simulated_user_prompt_after_a_list() -> None:
+    transcript = [
+        simulated_user_line("A sci-fi movie, please."),
+        recommender_line("You might like these.", ["Conjuring, The (2013)", "It Follows (2014)"]),
+    ]
+    facts = FilmFacts(genres=("Sci-Fi",), year=None, plot="A hacker learns the truth.")
+    prompt = simulated_user_prompt(facts, transcript, shown=True)
+    check_golden("simulated_user_after_list.txt", prompt.render())
+
+
+def test_simulated_user_retry_note() -> None:
+    check_golden("simulated_user_retry.txt", SIMULATED_USER_RETRY + "\n")
+
+
+def test_simulated_user_prompt_leaves_out_empty_facts() -> None:
+    system = simulated_user_prompt(FilmFacts(year=2001), []).system
+    assert "- released: 2001\nRules:" in system
+    for label in ("genres", "tags", "plot", "a similar film you loved", "{facts}"):
+        assert label not in system
+
+
+def test_simulated_user_next_message_without_a_list() -> None:
+    transcript = [simulated_user_line("Hi!"), recommender_line("What mood are you in?", [])]
+    user = simulated_user_prompt(FACTS, transcript).user
+    assert user.endswith("Recommender: What mood are you in?\n\nWrite your next message.")
+    assert "shown" not in user
 
 
 def test_planner_prompt_lists_every_plan_field() -> None:

@@ -1,0 +1,130 @@
+"""The LLM simulated user: a chat model writes each message, the rules speak when it cannot.
+
+The model sees what the user knows of its target (never the title) and the conversation, in the
+prompt of :func:`agent.prompts.simulated_user_prompt`. A :class:`RuleBasedUser` runs alongside
+every turn, so it always knows what has been revealed and can speak for a turn the model fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from agent.llm import UsageCounter
+from agent.prompts import (
+    SIMULATED_USER_RETRY,
+    FilmFacts,
+    recommender_line,
+    simulated_user_line,
+    simulated_user_prompt,
+)
+from catalog.domain import Catalog
+from simulations.attributes import SKIP_GENRES, Similar
+from simulations.leak import leaks
+from simulations.rule_user import RuleBasedUser
+from simulations.types import LLMUse, Target
+
+MAX_REASKS = 2
+MAX_MESSAGE_CHARS = 400
+
+
+class LLMUser:
+    """A simulated user whose messages a chat model writes from the target's attributes (never
+    its title). A leaking draft is re-asked up to ``MAX_REASKS`` times; then, or when the model
+    errs or times out, the rules speak for the turn (``fallbacks``)."""
+
+    def __init__(
+        self,
+        target: Target,
+        catalog: Catalog,
+        seed: int,
+        model: BaseChatModel,
+        *,
+        counter: UsageCounter | None = None,
+        similar: Similar | None = None,
+    ) -> None:
+        self.target = target
+        self.leak_retries = 0
+        self.fallbacks = 0
+        self.errors = 0  # model calls that raised
+        self._model, self._counter, self._catalog = model, counter, catalog
+        self._rules = RuleBasedUser(target, catalog, seed, similar)
+        self._facts = self._known_facts()
+        self._transcript: list[str] = []
+        self._usage = LLMUse()
+
+    @property
+    def usage(self) -> LLMUse:
+        return self._usage.model_copy()
+
+    def opening(self) -> str:
+        return self._turn(self._rules.opening, opening=True)
+
+    def reply(self, action: str, reply_text: str, recommended: list[int]) -> str:
+        if self.target.item_id in recommended:
+            return self.accept_message()
+        shown = [self._catalog.get(i).display_title for i in self._catalog.known(recommended)]
+        self._transcript.append(recommender_line(reply_text, shown))
+        return self._turn(
+            lambda: self._rules.reply(action, reply_text, recommended), shown=bool(shown)
+        )
+
+    def accept_message(self) -> str:
+        return self._rules.accept_message()
+
+    def _known_facts(self) -> FilmFacts:
+        """The target's genres, year, tags, plot and a liked film, minus anything that leaks."""
+        item, title = self._catalog.get(self.target.item_id), self.target.title
+        sentences = re.split(r"(?<=[.!?])\s+", item.overview)
+        return FilmFacts(
+            genres=tuple(g for g in item.genres if g not in SKIP_GENRES),
+            year=item.year,
+            tags=tuple(t for t in item.tags[:5] if not leaks(t, title)),
+            plot=" ".join(s for s in sentences if s and not leaks(s, title)),
+            liked=self._rules.liked,
+        )
+
+    def _turn(self, rules: Callable[[], str], *, opening: bool = False, shown: bool = False) -> str:
+        """One message: the model's clean draft, else the rules' message for this turn."""
+        before = self._rules.leak_retries
+        fallback = rules()  # every turn, so the rules know what has been revealed
+        prompt = simulated_user_prompt(self._facts, self._transcript, opening=opening, shown=shown)
+        messages = prompt.messages()
+        text = None
+        for _ in range(1 + MAX_REASKS):
+            draft = self._ask(messages)
+            if draft is None:  # the call failed: no point asking again this turn
+                break
+            if draft and not leaks(draft, self.target.title):
+                text = draft
+                break
+            self.leak_retries += bool(draft)
+            messages += [AIMessage(draft), HumanMessage(SIMULATED_USER_RETRY)] if draft else []
+        if text is None:
+            self.fallbacks += 1
+            self.leak_retries += self._rules.leak_retries - before
+            text = fallback
+        self._transcript.append(simulated_user_line(text))
+        return text
+
+    def _ask(self, messages: list[BaseMessage]) -> str | None:
+        """The model's cleaned draft ("" when empty), or ``None`` when the call failed."""
+        try:
+            answer = self._model.invoke(messages)
+        except Exception:  # timeouts, HTTP and parsing errors alike: the rules take over
+            self.errors += 1
+            return None
+        if self._counter is not None:
+            self._counter.record(answer)
+        usage = getattr(answer, "usage_metadata", None) or {}
+        self._usage = LLMUse(
+            calls=self._usage.calls + 1,
+            input_tokens=self._usage.input_tokens + int(usage.get("input_tokens") or 0),
+            output_tokens=self._usage.output_tokens + int(usage.get("output_tokens") or 0),
+        )
+        text = " ".join(answer.text.split())
+        text = re.sub(r"^(?:user|you|me)\s*:\s*", "", text, flags=re.IGNORECASE)
+        return text.strip("\"'“” ")[:MAX_MESSAGE_CHARS]

@@ -1,0 +1,89 @@
+"""The composition root of `recbot simulate`: settings → artifacts → run → report."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from agent.settings import Settings
+from catalog.embeddings import Embedder
+from simulations.runner import SimConfig, Simulation, run
+
+
+def load_scenario(path: Path | None, **overrides: Any) -> SimConfig:
+    """A ``SimConfig`` from a scenario TOML (its top-level keys or a ``[simulate]`` table), then
+    command-line overrides that are not None."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        values.update(data.get("simulate", data))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in fields(SimConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown scenario keys {unknown}; known: {sorted(known)}")
+    config = SimConfig(**values)
+    if config.sessions < 1 or config.max_turns < 1 or config.k < 1 or config.workers < 1:
+        raise ValueError("sessions, max_turns, k and workers must be at least 1")
+    if config.simulator not in ("rules", "llm"):
+        raise ValueError("simulator must be 'rules' or 'llm'")
+    return config
+
+
+def simulate(
+    settings: Settings,
+    config: SimConfig,
+    out_dir: Path,
+    *,
+    fresh: bool = False,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+) -> tuple[list[Any], str]:
+    """Run the scenario and write the report; returns the records and the summary table."""
+    from agent.wiring import build_deps
+    from simulations.report import Price, summary_table, write_report
+    from simulations.simulator import make_user
+
+    if config.simulator == "llm" and not settings.llm_configured:
+        raise ValueError("--llm needs an LLM: set RECBOT_LLM_BASE_URL (and RECBOT_LLM_MODEL)")
+    deps = build_deps(settings, embedder=embedder)
+    model, counter = _simulator_llm(settings) if config.simulator == "llm" else (None, None)
+
+    def user_for(target: Any, catalog: Any, seed: int, similar: Any) -> Any:
+        return make_user(
+            config.simulator,  # type: ignore[arg-type]
+            target,
+            catalog,
+            seed,
+            model=model,
+            counter=counter,
+            similar=similar,
+        )
+
+    simulation = Simulation(
+        deps, config, llm_configured=settings.llm_configured, make_user=user_for
+    )
+    records = run(simulation, out_dir, fresh=fresh, progress=progress)
+    catalog = deps.tools.catalog
+    paths = write_report(
+        records,
+        out_dir,
+        genres={item.id: item.genres for item in catalog},
+        popularity={item.id: item.popularity for item in catalog},
+        catalog_size=len(catalog),
+        price=Price(settings.llm_price_input_per_million, settings.llm_price_output_per_million),
+        meta={
+            "config": config.identity(),
+            "llm_model": settings.llm_model if settings.llm_configured else None,
+        },
+    )
+    return records, summary_table(paths.summaries)
+
+
+def _simulator_llm(settings: Settings) -> tuple[Any, Any]:
+    from agent.llm import UsageCounter
+    from agent.wiring import chat_model
+
+    return chat_model(settings), UsageCounter()

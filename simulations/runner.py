@@ -1,0 +1,259 @@
+"""``recbot simulate``: simulated users with hidden targets talk to each system; transcripts as
+JSONL, resumable; then the report.
+
+One run replays the same targets, in the same history buckets, against every system, so the
+report's differences come from the systems alone.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.context import Deps
+from agent.recommender import Recommender
+from ranker.protocol import Split, leave_last_out
+from simulations.profiles import SimulatedProfiles
+from simulations.systems import ONE_SHOT, AgentSystem, PopularitySystem
+from simulations.targets import held_out_targets, history_needed, replay, verify_unseen
+from simulations.types import BUCKETS, LLMUse, SessionRecord, Target, TurnRecord
+
+TRANSCRIPTS = "transcripts.jsonl"
+RUN_FILE = "run.json"
+
+
+@dataclass
+class SimConfig:
+    """A scenario: what `recbot simulate` flags and `--config scenario.toml` set."""
+
+    sessions: int = 40  # per system: targets × buckets
+    max_turns: int = 5
+    k: int = 10
+    seed: int = 0
+    simulator: str = "rules"  # or "llm"
+    buckets: list[str] = field(default_factory=lambda: list(BUCKETS))
+    systems: list[str] = field(default_factory=list)  # empty: every system that applies
+    workers: int = 1
+
+    def identity(self) -> dict[str, Any]:
+        """What must match for a run to be resumed."""
+        out = asdict(self)
+        out.pop("workers")
+        return out
+
+
+def similar_by_content(deps: Deps) -> Callable[[int, Sequence[int]], int | None]:
+    """The history item whose content vector is closest to the target's (the simulator's
+    "I loved X")."""
+    index = deps.tools.retriever.index
+
+    def pick(target: int, history: Sequence[int]) -> int | None:
+        usable = [i for i in history if i in index and i != target]
+        if not usable or target not in index:
+            return None
+        sims = index.vectors(usable) @ index.vector(target)
+        return int(usable[int(np.argmax(sims))])
+
+    return pick
+
+
+class Simulation:
+    """Targets, systems and simulated users for one run over one set of artifacts."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        config: SimConfig,
+        *,
+        llm_configured: bool,
+        make_user: Callable[..., Any],
+    ) -> None:
+        self.config = config
+        self.catalog = deps.tools.catalog
+        interactions = deps.users.store.interactions()
+        self.split: Split = leave_last_out(interactions)
+        self.profiles = SimulatedProfiles()
+        self.deps = replace(deps, users=self.profiles)
+        self.make_user = make_user
+        self.similar = similar_by_content(deps)
+        per_bucket = max(1, -(-config.sessions // len(config.buckets)))
+        targets = held_out_targets(
+            self.split,
+            self.catalog,
+            count=per_bucket,
+            seed=config.seed,
+            min_history=history_needed(config.buckets),
+        )
+        verify_unseen(targets, self.split.train)
+        self.plan = replay(targets, config.buckets, config.seed)[: config.sessions]
+        self.systems = self._systems(llm_configured)
+        self._lock = threading.Lock()
+
+    def _systems(self, llm_configured: bool) -> dict[str, Any]:
+        recommender = Recommender(self.deps)
+        counts: dict[int, int] = {}
+        for interaction in self.split.train_interactions():
+            counts[interaction.item_id] = counts.get(interaction.item_id, 0) + 1
+        ranking = sorted(counts, key=lambda i: (-counts[i], i))
+        available: dict[str, Any] = {
+            "agent": AgentSystem("agent", recommender, llm_rerank=False),
+            ONE_SHOT: AgentSystem(ONE_SHOT, recommender, llm_rerank=False, one_shot=True),
+            "popularity": PopularitySystem(ranking, {}),
+        }
+        if llm_configured:
+            available["agent+llm-rerank"] = AgentSystem(
+                "agent+llm-rerank", recommender, llm_rerank=True
+            )
+        wanted = self.config.systems or list(available)
+        unknown = [s for s in wanted if s not in available]
+        if unknown:
+            raise ValueError(f"unknown or unavailable systems {unknown}; have {list(available)}")
+        return {name: available[name] for name in wanted}
+
+    def session_ids(self) -> Iterator[tuple[str, str, int, Target]]:
+        for system in self.systems:
+            for index, target in enumerate(self.plan):
+                yield f"{system}/{self.config.seed}/{index}", system, index, target
+
+    def run_session(
+        self, session_id: str, system_name: str, index: int, target: Target
+    ) -> SessionRecord:
+        """One conversation; failures end it with ``error`` set rather than stopping the run."""
+        system = self.systems[system_name]
+        max_turns = 1 if system_name == ONE_SHOT else self.config.max_turns
+        record = SessionRecord(
+            session_id=session_id,
+            system=system_name,
+            seed=self.config.seed,
+            simulator="llm" if self.config.simulator == "llm" else "rules",
+            target=target,
+            bucket=target.bucket,
+            max_turns=max_turns,
+            k=self.config.k,
+        )
+        if isinstance(system, PopularitySystem):
+            system.histories[session_id] = set(target.history)
+        user = self.make_user(
+            target, self.catalog, self.config.seed * 100_003 + index, self.similar
+        )
+        user_id = self.profiles.register(target)
+        try:
+            message, spent, retries = _said(user, user.opening)
+            for turn in range(1, max_turns + 1):
+                answer = system.answer(
+                    message, session_id=session_id, user_id=user_id, k=self.config.k
+                )
+                hit = target.item_id in answer.recommended
+                record.turns.append(
+                    TurnRecord(
+                        turn=turn,
+                        user=message,
+                        action=answer.action,
+                        reply=answer.reply,
+                        recommended=answer.recommended,
+                        outside_catalog=answer.outside_catalog,
+                        outside_candidates=answer.outside_candidates,
+                        hit=hit,
+                        latency_ms=answer.latency_ms,
+                        llm=answer.llm,
+                        simulator_llm=spent,
+                        leak_retries=retries,
+                    )
+                )
+                if hit:
+                    record.hit_turn = turn
+                    break
+                if turn < max_turns:
+                    message, spent, retries = _said(
+                        user, partial(user.reply, answer.action, answer.reply, answer.recommended)
+                    )
+        except Exception as error:  # a broken session is reported, not fatal
+            record.error = f"{type(error).__name__}: {error}"
+        return record
+
+
+def _said(user: Any, speak: Callable[[], str]) -> tuple[str, LLMUse, int]:
+    """The simulated user's next message, its LLM use and its leak redos."""
+    usage, retries = _usage(user), int(getattr(user, "leak_retries", 0))
+    message = speak()
+    return message, _delta(_usage(user), usage), int(getattr(user, "leak_retries", 0)) - retries
+
+
+def _usage(user: Any) -> LLMUse:
+    usage = getattr(user, "usage", None)
+    return usage.model_copy() if isinstance(usage, LLMUse) else LLMUse()
+
+
+def _delta(after: LLMUse, before: LLMUse) -> LLMUse:
+    return LLMUse(
+        calls=after.calls - before.calls,
+        input_tokens=after.input_tokens - before.input_tokens,
+        output_tokens=after.output_tokens - before.output_tokens,
+    )
+
+
+def load_records(path: Path) -> dict[str, SessionRecord]:
+    """Finished sessions of an earlier (interrupted) run, by session id."""
+    if not path.exists():
+        return {}
+    records: dict[str, SessionRecord] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = SessionRecord.model_validate_json(line)
+            records[record.session_id] = record
+    return records
+
+
+def run(
+    simulation: Simulation,
+    out_dir: Path,
+    *,
+    fresh: bool = False,
+    progress: bool = True,
+) -> list[SessionRecord]:
+    """Run every session not already in ``out_dir/transcripts.jsonl``; return all of them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    transcripts, run_file = out_dir / TRANSCRIPTS, out_dir / RUN_FILE
+    identity = simulation.config.identity()
+    if fresh:
+        transcripts.unlink(missing_ok=True)
+    elif (
+        run_file.exists() and json.loads(run_file.read_text()) != identity and transcripts.exists()
+    ):
+        raise ValueError(
+            f"{out_dir} holds a run with other settings; use --fresh or another --out directory"
+        )
+    run_file.write_text(json.dumps(identity, indent=2) + "\n")
+    done = load_records(transcripts)
+    todo = [s for s in simulation.session_ids() if s[0] not in done]
+    lock = threading.Lock()
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo) + len(done), initial=len(done), disable=not progress, unit="session")
+    with transcripts.open("a", encoding="utf-8") as handle:
+
+        def one(job: tuple[str, str, int, Target]) -> None:
+            record = simulation.run_session(*job)
+            with lock:
+                handle.write(record.model_dump_json() + "\n")
+                handle.flush()
+                done[record.session_id] = record
+                bar.update(1)
+
+        if simulation.config.workers > 1:
+            with ThreadPoolExecutor(simulation.config.workers) as pool:
+                list(pool.map(one, todo))
+        else:
+            for job in todo:
+                one(job)
+    bar.close()
+    order = [s[0] for s in simulation.session_ids()]
+    return [done[s] for s in order if s in done]
