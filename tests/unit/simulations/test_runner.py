@@ -192,3 +192,43 @@ def test_recbot_simulate_writes_the_report_and_prints_the_table(
     assert report  # the summaries, read back
     bad = cli.main(["simulate", "--config", str(tmp_path / "missing.toml")])
     assert bad == 2
+
+
+def test_llm_users_and_the_llm_rerank_system_through_the_real_client(
+    deps: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llm_stub: object
+) -> None:
+    """--llm: the simulated user is the configured LLM (here the loopback stub). The first
+    request is the opening message; everything after it fails, and every part falls back
+    (planner → rules, rerank → ranker order, simulated user → rules) without losing a session."""
+    from dataclasses import replace
+
+    from agent.settings import Settings
+    from agent.wiring import llm_parts
+    from simulations.main import load_scenario, simulate
+
+    settings = Settings(
+        llm_base_url=llm_stub.base_url,  # type: ignore[attr-defined]
+        llm_api_key="test",
+        llm_max_retries=0,
+        llm_timeout_s=5,
+    )
+    parts = llm_parts(settings, deps.tools.catalog.genres)
+    tools = ToolDeps(
+        deps.tools.catalog, deps.tools.retriever, deps.tools.scorer, reranker=parts.reranker
+    )
+    with_llm = replace(deps, planner=parts.planner, tools=tools, llm_usage=parts.usage)
+    monkeypatch.setattr("agent.wiring.build_deps", lambda settings, embedder=None: with_llm)
+    llm_stub.enqueue("Something funny with toys that come alive, please.")  # type: ignore[attr-defined]
+    config = load_scenario(
+        None, sessions=2, max_turns=2, k=3, buckets=["0", "1-5"], simulator="llm"
+    )
+    records, table = simulate(settings, config, tmp_path, progress=False)
+
+    assert {r.system for r in records} == {"agent", "agent+llm-rerank", "one-shot", "popularity"}
+    assert all(r.simulator == "llm" and not r.error for r in records)
+    first = records[0].turns[0]
+    assert first.user == "Something funny with toys that come alive, please."
+    assert first.simulator_llm.calls == 1
+    later = [t.user for r in records for t in r.turns][1:]
+    assert all(later), "fallback messages from the rules"
+    assert "agent+llm-rerank" in table
