@@ -73,6 +73,26 @@ class Settings(BaseSettings):
         default=False, description="Also rerank known users with the LLM."
     )
     llm_rephrase: bool = Field(default=False, description="Let the LLM reword the reasons.")
+    llm_rerank_mode: Literal["listwise", "verbalizer", "pointwise"] = Field(
+        default="listwise",
+        description="listwise: the LLM orders numbered candidates; verbalizer: one index token, "
+        "candidates ranked by its logprobs (LlamaRec); pointwise: yes/no per candidate (TallRec).",
+    )
+    llm_pointwise_max: int = Field(
+        default=10, ge=1, description="pointwise mode judges at most this many candidates."
+    )
+    llm_cache: bool = Field(
+        default=False, description="Cache LLM answers to identical prompts in the app database."
+    )
+    llm_history_items: int = Field(
+        default=10, ge=0, description="Newest history items an LLM prompt may show."
+    )
+    enrich_concurrency: int = Field(
+        default=4, ge=1, description="`recbot enrich`: LLM calls in flight at once."
+    )
+    use_enriched_text: bool = Field(
+        default=True, description="`recbot build` embeds enriched item text when it exists."
+    )
     # the LLM (optional; offline without it)
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     llm_model: str = Field(default="gpt-4o-mini")
