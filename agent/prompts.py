@@ -1,9 +1,12 @@
 """Every prompt recbot sends to an LLM, rendered from plain data (STYLE §5).
 
-Three prompts: the planner (message → ``Plan``), the listwise reranker (numbered candidates →
-a JSON list of numbers) and the explanation rephraser (given reasons → friendlier sentences,
-never new items). A fourth is not the recommender's own: the simulated user of
+Three prompts: the planner (message → ``Plan``), the reranker in its predictor mode (listwise:
+numbered candidates → a JSON list of numbers; verbalizer: lettered candidates → one letter;
+pointwise: one candidate → Yes or No) and the explanation rephraser (given reasons → friendlier
+sentences, never new items). A fourth is not the recommender's own: the simulated user of
 ``simulations.llm_user`` (what it knows of its film, never the title → its next chat message).
+One runs offline: item enrichment (``recbot enrich``: an item's facts → tone, themes, audience,
+pace, similar films; embedded, never shown; its golden test is in ``test_enrich.py``).
 ``tests/unit/agent/test_prompts.py`` renders each one against a golden file in
 ``tests/golden/``, so a change to any wording shows up as a diff in review.
 """
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from catalog.domain import Item
+from catalog.text import natural_title
 
 OVERVIEW_CHARS = 160  # enough to tell two candidates apart, short enough for 50 of them
 
@@ -167,6 +171,58 @@ def rerank_messages(
     return rerank_prompt(preferences_summary, candidates, k).messages()
 
 
+# --- verbalizer rerank (LlamaRec) ----------------------------------------------------------------
+
+# no example letter in the instructions: an example would favour its candidate
+VERBALIZER_SYSTEM = """\
+You pick the movie one person will enjoy most. You get a summary of what they want and a list \
+of candidates, each labelled with a letter.
+Answer ONLY with the letter of the best candidate: a single capital letter, nothing else."""
+
+
+def verbalizer_prompt(
+    preferences_summary: str, candidates: Sequence[Item], labels: Sequence[str]
+) -> ChatPrompt:
+    """The verbalizer prompt: candidate ``i`` labelled ``labels[i]``; the answer is one label,
+    whose first-token log-probabilities rank every candidate (``tools.rerank_modes``)."""
+    labelled = list(zip(labels, candidates, strict=False))
+    lines = ["What the person wants:", preferences_summary.strip() or "(nothing specific)", ""]
+    lines.append("Candidates:")
+    lines.extend(f"{label}. {_candidate_line(item)}" for label, item in labelled)
+    choices = f"{labelled[0][0]} to {labelled[-1][0]}" if labelled else "(none)"
+    lines += ["", f"Answer ONLY with one letter from {choices}: the best candidate."]
+    return ChatPrompt(VERBALIZER_SYSTEM, "\n".join(lines))
+
+
+def verbalizer_messages(
+    preferences_summary: str, candidates: Sequence[Item], labels: Sequence[str]
+) -> list[BaseMessage]:
+    """:func:`verbalizer_prompt` as chat messages, the ``prompt`` ``VerbalizerReranker`` takes."""
+    return verbalizer_prompt(preferences_summary, candidates, labels).messages()
+
+
+# --- pointwise rerank (TallRec) ------------------------------------------------------------------
+
+POINTWISE_SYSTEM = """\
+You predict whether one person will enjoy one movie. You get a summary of what they want and \
+one candidate movie.
+Answer ONLY with Yes or No."""
+
+
+def pointwise_prompt(preferences_summary: str, candidate: Item) -> ChatPrompt:
+    """The yes/no prompt for one candidate. Everything before the candidate is the same for
+    every candidate of a turn, so servers with prefix caching reuse it."""
+    lines = ["What the person wants:", preferences_summary.strip() or "(nothing specific)", ""]
+    lines += ["Candidate:", _candidate_line(candidate), ""]
+    lines.append("Will the person enjoy this movie? Answer Yes or No.")
+    return ChatPrompt(POINTWISE_SYSTEM, "\n".join(lines))
+
+
+def pointwise_messages(preferences_summary: str, candidate: Item) -> list[BaseMessage]:
+    """:func:`pointwise_prompt` as chat messages, the ``prompt`` ``PointwiseReranker`` takes."""
+    return pointwise_prompt(preferences_summary, candidate).messages()
+
+
 def _candidate_line(item: Item) -> str:
     parts = [_one_line(item.display_title)]
     genres = [genre for genre in item.genres if not genre.startswith("(")]
@@ -212,6 +268,40 @@ def explain_prompt(
         said = "; ".join(_one_line(reason) for reason in reasons if reason.strip())
         lines.append(f"   Reasons: {said or 'none given'}")
     return ChatPrompt(EXPLAIN_SYSTEM.format(n=len(items)), "\n".join(lines))
+
+
+# --- item enrichment (offline, `recbot enrich`) --------------------------------------------------
+# The answer is embedded, never shown: titles under "If you liked" only shape the item's vector.
+
+ENRICH_PROMPT_VERSION = "enrich-1"  # bump with any change below: stored answers are keyed by it
+ENRICH_FIELDS = ("Tone", "Themes", "Audience", "Pace", "If you liked")
+ENRICH_OVERVIEW_CHARS = 1000
+
+ENRICH_SYSTEM = """\
+You describe movies for the search index of a movie recommender. You get what the catalog knows \
+about one movie: its title and year, and maybe genres, user tags and an overview.
+Answer with exactly these five lines and nothing else:
+Tone: 3 to 5 adjectives for its mood, for example dark, witty, heartwarming, tense.
+Themes: 3 to 6 short phrases for what it is about.
+Audience: who would enjoy it, in a few words.
+Pace: slow, measured, brisk or fast, with a few words on how it moves.
+If you liked: 2 or 3 well-known movies with a similar appeal, comma-separated.
+Use what you know of the movie and the facts given. When you do not know the movie, infer only \
+from the facts given and keep every line general. Do not retell the plot and do not repeat the \
+title."""
+
+
+def enrich_prompt(item: Item) -> ChatPrompt:
+    """The enrichment prompt for one item: its catalog facts, missing ones said to be unknown."""
+    title = " ".join(natural_title(item.title).split())
+    genres = [genre for genre in item.genres if not genre.startswith("(")]
+    lines = [
+        f"Title: {title}" + (f" ({item.year})" if item.year else ""),
+        f"Genres: {', '.join(genres) or 'unknown'}",
+        f"Tags: {', '.join(_one_line(tag) for tag in item.tags[:10]) or 'none'}",
+        f"Overview: {snippet(item.overview, ENRICH_OVERVIEW_CHARS) or 'none'}",
+    ]
+    return ChatPrompt(ENRICH_SYSTEM, "\n".join(lines))
 
 
 # --- simulated user ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ranker.features import ItemFeatures
 from ranker.pipeline import RankerPaths, load_scorer, visible_interactions
 from ranker.protocol import leave_last_out
 from tools.deps import ToolDeps
+from tools.reranker import Reranker, UsageSink
 
 
 def agent_config(settings: Settings) -> AgentConfig:
@@ -33,6 +34,7 @@ def agent_config(settings: Settings) -> AgentConfig:
         llm_rerank=settings.llm_rerank,
         llm_rerank_warm=settings.llm_rerank_warm,
         llm_rephrase=settings.llm_rephrase,
+        llm_history_items=settings.llm_history_items,
     )
 
 
@@ -44,10 +46,16 @@ class LLMParts:
     model: Any = None
 
 
-def chat_model(settings: Settings) -> Any:
-    """The configured OpenAI-compatible chat model (``ChatOpenAI``)."""
+def chat_model(settings: Settings, *, cache: bool | None = None) -> Any:
+    """The configured OpenAI-compatible chat model (``ChatOpenAI``); with the prompt cache in
+    the app database when ``cache`` (default: ``RECBOT_LLM_CACHE``) is on."""
     from agent.llm import make_chat_model
 
+    prompt_cache = None
+    if settings.llm_cache if cache is None else cache:
+        from agent.llm_cache import PromptCache
+
+        prompt_cache = PromptCache(Store(settings.resolved_database_url))
     return make_chat_model(
         settings.llm_base_url or "",
         settings.llm_model,
@@ -56,6 +64,7 @@ def chat_model(settings: Settings) -> Any:
         seed=settings.llm_seed,
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
+        cache=prompt_cache,
     )
 
 
@@ -65,15 +74,30 @@ def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
         return LLMParts()
     from agent.llm import UsageCounter
     from agent.planner.llm import LLMPlanner
-    from agent.prompts import rerank_messages
-    from tools.reranker import LLMReranker
 
     usage = UsageCounter()
     model = chat_model(settings)
     planner = LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
-    return LLMParts(
-        planner, LLMReranker(model, prompt=rerank_messages, counter=usage), usage, model
-    )
+    return LLMParts(planner, llm_reranker(settings, model, usage), usage, model)
+
+
+def llm_reranker(settings: Settings, model: Any, counter: UsageSink | None) -> Reranker:
+    """The reranker of ``settings.llm_rerank_mode`` (listwise, verbalizer or pointwise) on
+    ``model``, counting into ``counter``; each returns a ``tools.reranker.RerankResult``."""
+    from agent.prompts import pointwise_messages, rerank_messages, verbalizer_messages
+    from tools.rerank_modes import PointwiseReranker, VerbalizerReranker
+    from tools.reranker import LLMReranker
+
+    if settings.llm_rerank_mode == "verbalizer":
+        return VerbalizerReranker(model, prompt=verbalizer_messages, counter=counter)
+    if settings.llm_rerank_mode == "pointwise":
+        return PointwiseReranker(
+            model,
+            prompt=pointwise_messages,
+            counter=counter,
+            max_candidates=settings.llm_pointwise_max,
+        )
+    return LLMReranker(model, prompt=rerank_messages, counter=counter)
 
 
 def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from catalog.domain import Catalog
 from catalog.search import Retriever
 from ranker.types import Scorer
-from tools.reranker import LLMReranker  # at run time: tool schemas resolve this annotation
+from tools.reranker import Reranker  # at run time: tool schemas resolve this annotation
 
 
 class ToolDeps:
@@ -20,7 +20,7 @@ class ToolDeps:
         catalog: Catalog,
         retriever: Retriever,
         scorer: Scorer,
-        reranker: LLMReranker | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.catalog = catalog
         self.retriever = retriever

@@ -1,4 +1,4 @@
-"""The listwise LLM reranker: the LLM orders numbered candidates, the guard keeps it honest.
+"""The listwise LLM reranker and what every predictor mode shares: the result, the seams.
 
 The LLM sees the ranker's top candidates numbered ``1..n`` and answers with numbers only; the
 guard (:mod:`tools.guard`) keeps valid, unique, in-range numbers and fills the rest in ranker
@@ -6,7 +6,9 @@ order. Any failure — timeout, HTTP error, refusal, garbage — leaves the rank
 :meth:`LLMReranker.rerank` never raises.
 
 The prompt is injected (it lives in ``agent.prompts``, a layer above this one), and so is the
-usage counter, so this module knows neither prompt wording nor the agent.
+usage counter, so this module knows neither prompt wording nor the agent. The other predictor
+modes (verbalizer, pointwise) live in :mod:`tools.rerank_modes` and return the same
+:class:`RerankResult`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from langchain_core.messages import BaseMessage
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # (preferences summary, candidates, k) -> what the chat model is invoked with
 RerankPrompt = Callable[[str, Sequence[Item], int], Sequence[BaseMessage]]
+RerankMode = Literal["listwise", "verbalizer", "pointwise"]
 
 
 class ChatModel(Protocol):
@@ -45,7 +48,9 @@ class RerankResult:
     """``order``: 0-based candidate positions, best first, ``min(k, n)`` long.
     ``dropped``: what the LLM answered that was not used, with reasons (see the guard).
     ``fell_back``: the ranker's order stands because nothing usable came back.
-    ``raw``: the LLM's text, None when the call failed; ``error``: why it failed."""
+    ``raw``: the LLM's text, None when the call failed; ``error``: why it failed.
+    ``filled``: positions in ``order`` the LLM did not place (ranker order).
+    ``mode``: the predictor mode that produced it."""
 
     order: tuple[int, ...]
     dropped: tuple[str, ...] = ()
@@ -53,10 +58,19 @@ class RerankResult:
     raw: str | None = None
     error: str | None = None
     filled: int = 0
+    mode: RerankMode = "listwise"
 
     def items(self, candidates: Sequence[Item]) -> list[Item]:
         """The candidates in this order."""
         return [candidates[position] for position in self.order]
+
+
+class Reranker(Protocol):
+    """What the agent's ``rerank_with_llm`` tool calls, whichever the predictor mode."""
+
+    def rerank(
+        self, preferences_summary: str, candidates: Sequence[Item], k: int
+    ) -> RerankResult: ...
 
 
 class LLMReranker:
@@ -79,8 +93,8 @@ class LLMReranker:
         error: str | None = None
         try:
             reply = self._model.invoke(self._prompt(preferences_summary, candidates, k))
-            self._record(reply)
-            raw = text = _text(reply)
+            record_usage(self._counter, reply)
+            raw = text = reply_text(reply)
         except Exception as exc:  # a reranker failure must never fail the turn
             error = f"{type(exc).__name__}: {exc}"
             log.warning("LLM rerank failed, keeping the ranker's order: %s", error)
@@ -95,15 +109,17 @@ class LLMReranker:
             filled=guarded.filled,
         )
 
-    def _record(self, reply: object) -> None:
-        if self._counter is not None and isinstance(reply, BaseMessage):
-            try:
-                self._counter.record(reply)
-            except Exception:  # counting is bookkeeping; it must not change the answer
-                log.exception("usage counter failed")
+
+def record_usage(counter: UsageSink | None, reply: object) -> None:
+    """Hand an answer to the usage counter; a failing counter never changes the answer."""
+    if counter is not None and isinstance(reply, BaseMessage):
+        try:
+            counter.record(reply)
+        except Exception:  # counting is bookkeeping; it must not change the answer
+            log.exception("usage counter failed")
 
 
-def _text(reply: object) -> str:
+def reply_text(reply: object) -> str:
     """The text of a chat answer: a message's text blocks, or the object itself as a string."""
     if isinstance(reply, BaseMessage):
         return str(reply.text)
