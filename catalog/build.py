@@ -21,6 +21,7 @@ import numpy as np
 
 from catalog.download import ML_LATEST_SMALL_URL, ensure_movielens
 from catalog.embeddings import Embedder, embed_with_cache
+from catalog.enrichment import enrichment_fingerprint, read_enriched_texts
 from catalog.errors import ArtifactError, StoreError
 from catalog.index import VectorIndex
 from catalog.loaders import CatalogData, load_directory
@@ -42,6 +43,7 @@ class BuildConfig:
     download_url: str | None = None
     strict: bool = False
     hnsw_threshold: int = 100_000
+    use_enriched_text: bool = True  # embed `recbot enrich` descriptions when there are any
 
     @property
     def artifacts(self) -> Path:
@@ -78,6 +80,7 @@ class Manifest:
     load_report: str
     timings_s: dict[str, float] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)  # stage -> "built" | "reused"
+    enrichment_hash: str = ""  # of the enriched descriptions embedded; "" when none
 
     @classmethod
     def read(cls, path: Path) -> Manifest | None:
@@ -135,7 +138,9 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = round(time.perf_counter() - start, 3)
 
 
-def is_up_to_date(config: BuildConfig, data_hash: str, model_name: str) -> Manifest | None:
+def is_up_to_date(
+    config: BuildConfig, data_hash: str, model_name: str, enrichment_hash: str = ""
+) -> Manifest | None:
     """The current manifest when it matches these inputs and every artifact is still there."""
     manifest = Manifest.read(config.manifest_path)
     if manifest is None:
@@ -146,6 +151,7 @@ def is_up_to_date(config: BuildConfig, data_hash: str, model_name: str) -> Manif
         and manifest.model_name == model_name
         and manifest.database_url == redact_url(config.database_url)
         and manifest.index.get("hnsw_threshold") == config.hnsw_threshold
+        and manifest.enrichment_hash == enrichment_hash
     )
     if not same_inputs or not (config.index_dir / "index.faiss").exists():
         return None
@@ -174,8 +180,11 @@ def build(
     with _timed(timings, "resolve"):
         data_dir = resolve_data_dir(config, progress=progress)
         data_hash = hash_files(input_files(data_dir))
+        # descriptions written by `recbot enrich` (kept in the database, not the input files)
+        enriched = read_enriched_texts(config.database_url) if config.use_enriched_text else {}
+        enrichment_hash = enrichment_fingerprint(enriched)
     if not force:
-        current = is_up_to_date(config, data_hash, embedder.model_name)
+        current = is_up_to_date(config, data_hash, embedder.model_name, enrichment_hash)
         if current is not None:
             log(f"Up to date: {current.counts['items']} items, index at {config.index_dir}")
             current.stages = dict.fromkeys(current.stages, "reused")
@@ -191,7 +200,7 @@ def build(
         counts = _store(config, data, log)
         stages["store"] = "built"
     with _timed(timings, "embed"):
-        vectors, reused = _embed(config, data, embedder, force=force, log=log)
+        vectors, reused = _embed(config, data, embedder, enriched, force=force, log=log)
         stages["embed"] = "reused" if reused == len(data.catalog) else "built"
     with _timed(timings, "index"):
         index = VectorIndex.build(
@@ -214,10 +223,15 @@ def build(
         model_name=embedder.model_name,
         dim=embedder.dim,
         index={**index.info, "hnsw_threshold": config.hnsw_threshold},
-        counts={**counts, "skipped_rows": data.report.skipped_total},
+        counts={
+            **counts,
+            "skipped_rows": data.report.skipped_total,
+            "enriched": sum(1 for item_id in data.catalog.ids if item_id in enriched),
+        },
         load_report=data.report.summary(),
         timings_s=timings,
         stages=stages,
+        enrichment_hash=enrichment_hash,
     )
     manifest.write(config.manifest_path)
     return manifest
@@ -239,10 +253,19 @@ def _store(config: BuildConfig, data: CatalogData, log: Log) -> dict[str, int]:
 
 
 def _embed(
-    config: BuildConfig, data: CatalogData, embedder: Embedder, *, force: bool, log: Log
+    config: BuildConfig,
+    data: CatalogData,
+    embedder: Embedder,
+    enriched: dict[int, str],
+    *,
+    force: bool,
+    log: Log,
 ) -> tuple[np.ndarray, int]:
-    texts = [item_text(item) for item in data.catalog]
-    log(f"Embedding {len(texts)} item texts with {embedder.model_name} …")
+    texts = [item_text(item, enrichment=enriched.get(item.id, "")) for item in data.catalog]
+    with_enrichment = sum(1 for item_id in data.catalog.ids if item_id in enriched)
+    log(
+        f"Embedding {len(texts)} item texts ({with_enrichment} enriched) with {embedder.model_name} …"
+    )
     result = embed_with_cache(embedder, texts, config.embeddings_path, use_cache=not force)
     log(f"  reused {result.reused}, embedded {result.embedded}")
     return result.vectors, result.reused

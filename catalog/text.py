@@ -26,13 +26,20 @@ def natural_title(title: str) -> str:
     return f"{main}{sep}{rest}"
 
 
-def item_text(item: Item, *, max_tags: int = 10) -> str:
-    """One paragraph describing the item, for embedding and for grounding explanations."""
+def item_text(item: Item, *, max_tags: int = 10, enrichment: str = "") -> str:
+    """One paragraph describing the item, for embedding and for grounding explanations.
+
+    ``enrichment`` (``catalog.enrichment``: tone, themes, audience, pace) goes before the
+    overview: it is short and general, the overview is the part truncation may cut. Only
+    embeddings get it; explanations never show it.
+    """
     parts = [natural_title(item.title) + (f" ({item.year})" if item.year else "") + "."]
     if item.genres:
         parts.append("Genres: " + ", ".join(item.genres) + ".")
     if item.tags:
         parts.append("Tags: " + ", ".join(item.tags[:max_tags]) + ".")
+    if enrichment.strip():
+        parts.append(" ".join(enrichment.split()))
     if item.overview:
         parts.append(item.overview.strip())
     return " ".join(parts)

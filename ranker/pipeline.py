@@ -177,7 +177,11 @@ def read_inputs(config: BuildConfig) -> RankerInputs:
         store.close()
     index = VectorIndex.load(config.index_dir, model_name=manifest.model_name, dim=manifest.dim)
     content = index.vectors(catalog.ids)
-    return RankerInputs(catalog, interactions, content, manifest.data_hash, manifest.model_name)
+    # the item vectors are features, so enriched text (re-embedded) retrains the ranker too
+    data_hash = manifest.data_hash
+    if manifest.enrichment_hash:
+        data_hash += f"+enriched:{manifest.enrichment_hash}"
+    return RankerInputs(catalog, interactions, content, data_hash, manifest.model_name)
 
 
 def ensure_ranker(
