@@ -27,6 +27,7 @@ class AgentConfig:
     llm_rerank: bool = True
     llm_rerank_warm: bool = False  # route known users away from the LLM (a cost lever)
     llm_rephrase: bool = False  # let the LLM reword the grounded reasons (one extra call)
+    llm_history_items: int = 10  # newest history titles an LLM prompt shows (a cost lever)
     max_message_chars: int = 4000
 
 

@@ -9,12 +9,14 @@ without which streamed calls to a custom ``base_url`` carry no token usage (DESI
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
+from agent.llm_cache import CACHE_HIT, SAVED_TOKENS
 from catalog.errors import ConfigurationError
 
 MAX_TEMPERATURE = 0.3  # above this, reranks and plans stop being repeatable enough to test
@@ -30,11 +32,13 @@ def make_chat_model(
     seed: int | None = 0,
     timeout: float = 20,
     max_retries: int = 1,
+    cache: Any = None,
 ) -> ChatOpenAI:
     """A ``ChatOpenAI`` for an OpenAI-compatible endpoint.
 
     ``base_url`` empty or None means OpenAI itself. ``api_key`` None sends a placeholder, so the
     client never falls back to reading ``OPENAI_API_KEY`` on its own (settings do that).
+    ``cache`` (e.g. :class:`agent.llm_cache.PromptCache`) answers identical prompts.
     """
     if not 0.0 <= temperature <= MAX_TEMPERATURE:
         raise ConfigurationError(
@@ -56,6 +60,7 @@ def make_chat_model(
         max_retries=max_retries,
         stream_usage=True,
         use_responses_api=False,
+        cache=cache,
     )
 
 
@@ -66,6 +71,8 @@ class Usage:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_hits: int = 0  # answers served by the prompt cache (no call, no tokens)
+    tokens_saved: int = 0  # tokens those answers cost when first asked
 
     def as_dict(self) -> dict[str, int]:
         """The ``"llm"`` object of ``recbot ask``'s output."""
@@ -88,9 +95,20 @@ class UsageCounter:
         self._usage = Usage()
 
     def record(self, message: BaseMessage) -> None:
+        metadata = getattr(message, "response_metadata", None) or {}
+        if metadata.get(CACHE_HIT):
+            saved = sum(int(t) for t in metadata.get(SAVED_TOKENS) or ())
+            with self._lock:
+                self._usage = replace(
+                    self._usage,
+                    cache_hits=self._usage.cache_hits + 1,
+                    tokens_saved=self._usage.tokens_saved + saved,
+                )
+            return
         usage = getattr(message, "usage_metadata", None) or {}
         with self._lock:
-            self._usage = Usage(
+            self._usage = replace(
+                self._usage,
                 calls=self._usage.calls + 1,
                 input_tokens=self._usage.input_tokens + int(usage.get("input_tokens") or 0),
                 output_tokens=self._usage.output_tokens + int(usage.get("output_tokens") or 0),

@@ -34,6 +34,8 @@ class LLMUsage(BaseModel):
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_hits: int = 0  # answered from the prompt cache: no call, no tokens
+    tokens_saved: int = 0
 
 
 class Reply(BaseModel):
@@ -99,7 +101,7 @@ class Recommender:
         return inputs
 
     def _reply(
-        self, state: dict[str, Any], thread: str, started: float, usage: tuple[int, int, int]
+        self, state: dict[str, Any], thread: str, started: float, usage: tuple[int, ...]
     ) -> Reply:
         timings = dict(state.get("timings_ms", {}))
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
@@ -271,16 +273,20 @@ class Recommender:
             "shown": list(dict.fromkeys([*state.get("shown", []), new.item_id])),
         }
 
-    def _usage(self) -> tuple[int, int, int]:
+    def _usage(self) -> tuple[int, ...]:
         usage = self.deps.llm_usage
         if usage is None:
-            return (0, 0, 0)
-        return (usage.calls, usage.input_tokens, usage.output_tokens)  # type: ignore[attr-defined]
+            return (0, 0, 0, 0, 0)
+        now = usage.snapshot()  # type: ignore[attr-defined]
+        return (now.calls, now.input_tokens, now.output_tokens, now.cache_hits, now.tokens_saved)
 
-    def _usage_since(self, before: tuple[int, int, int]) -> LLMUsage:
+    def _usage_since(self, before: tuple[int, ...]) -> LLMUsage:
         now = self._usage()
+        calls, inputs, outputs, hits, saved = (a - b for a, b in zip(now, before, strict=True))
         return LLMUsage(
-            calls=now[0] - before[0],
-            input_tokens=now[1] - before[1],
-            output_tokens=now[2] - before[2],
+            calls=calls,
+            input_tokens=inputs,
+            output_tokens=outputs,
+            cache_hits=hits,
+            tokens_saved=saved,
         )

@@ -180,4 +180,5 @@ class Settings(BaseSettings):
             download_url=self.download_url,
             strict=self.strict_load,
             hnsw_threshold=self.hnsw_threshold,
+            use_enriched_text=self.use_enriched_text,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ def load_scenario(path: Path | None, **overrides: Any) -> SimConfig:
         raise ValueError("sessions, max_turns, k and workers must be at least 1")
     if config.simulator not in ("rules", "llm"):
         raise ValueError("simulator must be 'rules' or 'llm'")
+    for lever in config.levers:
+        if lever.partition("=")[0] not in LEVERS or "=" not in lever:
+            raise ValueError(f"unknown lever {lever!r}; use one of {[f'{k}=…' for k in LEVERS]}")
     return config
 
 
@@ -63,7 +67,11 @@ def simulate(
         )
 
     simulation = Simulation(
-        deps, config, llm_configured=settings.llm_configured, make_user=user_for
+        deps,
+        config,
+        llm_configured=settings.llm_configured,
+        make_user=user_for,
+        lever_deps=lambda lever: lever_deps(settings, deps, lever),
     )
     records = run(simulation, out_dir, fresh=fresh, progress=progress)
     catalog = deps.tools.catalog
@@ -80,6 +88,55 @@ def simulate(
         },
     )
     return records, summary_table(paths.summaries)
+
+
+LEVERS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "cache": ("llm_cache", lambda v: _on(v)),
+    "history": ("llm_history_items", int),
+    "rerank_top": ("rerank_top", int),
+    "rerank_warm": ("llm_rerank_warm", lambda v: _on(v)),
+    "mode": ("llm_rerank_mode", str),
+}
+
+
+def _on(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise ValueError(f"expected on or off, got {value!r}")
+    return value == "on"
+
+
+def lever_settings(settings: Settings, lever: str) -> Settings:
+    """The settings with one cost lever pulled: ``"history=5"`` → ``llm_history_items=5``."""
+    name, sep, value = lever.partition("=")
+    if not sep or name not in LEVERS:
+        raise ValueError(f"unknown lever {lever!r}; use one of {[f'{k}=…' for k in LEVERS]}")
+    field_name, parse = LEVERS[name]
+    try:
+        return Settings.model_validate({**settings.model_dump(), field_name: parse(value)})
+    except ValueError as error:
+        raise ValueError(f"lever {lever!r}: {error}") from error
+
+
+def lever_deps(settings: Settings, deps: Any, lever: str) -> Any:
+    """The agent's dependencies with their own LLM parts and knobs for one lever."""
+    from dataclasses import replace
+
+    from agent.wiring import agent_config, llm_parts
+    from tools.deps import ToolDeps
+
+    pulled = lever_settings(settings, lever)
+    parts = llm_parts(pulled, deps.tools.catalog.genres)
+    tools = ToolDeps(
+        deps.tools.catalog, deps.tools.retriever, deps.tools.scorer, reranker=parts.reranker
+    )
+    return replace(
+        deps,
+        tools=tools,
+        planner=parts.planner or deps.offline_planner,
+        config=agent_config(pulled),
+        llm_usage=parts.usage,
+        explainer=parts.model,
+    )
 
 
 def _simulator_llm(settings: Settings) -> tuple[Any, Any]:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulations.levers import is_lever, lever_markdown, lever_rows, plot_levers
 from simulations.metrics import Metrics, Price, SystemSummary, Usage, summarize, turn_latencies
 from simulations.types import BUCKETS, SessionRecord
 
@@ -362,5 +363,18 @@ def write_report(
         "Success by history bucket": paths.hits_by_bucket_png.name,
         "Latency per turn": paths.latency_png.name,
     }
-    paths.markdown.write_text(render_markdown(summaries, title, plots, meta), encoding="utf-8")
+    markdown = render_markdown(summaries, title, plots, meta)
+    rows = lever_rows(records, summaries)
+    if any(is_lever(s.system) for s in summaries):
+        plot_levers(rows, out_dir / "levers.png")
+        markdown += (
+            "\n## Cost levers: quality against tokens\n\n"
+            "Each lever is the LLM-rerank agent with one setting changed, on the same targets; "
+            "Δ and × compare it with `agent+llm-rerank`.\n\n"
+            + lever_markdown(rows)
+            + "\n\n![Cost levers](levers.png)\n"
+        )
+        document["levers"] = [asdict(row) for row in rows]
+        paths.json.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    paths.markdown.write_text(markdown, encoding="utf-8")
     return paths

@@ -21,6 +21,7 @@ import numpy as np
 from agent.context import Deps
 from agent.recommender import Recommender
 from ranker.protocol import Split, leave_last_out
+from simulations.levers import LEVER_PREFIX
 from simulations.profiles import SimulatedProfiles
 from simulations.systems import ONE_SHOT, AgentSystem, PopularitySystem
 from simulations.targets import held_out_targets, history_needed, replay, verify_unseen
@@ -41,6 +42,9 @@ class SimConfig:
     simulator: str = "rules"  # or "llm"
     buckets: list[str] = field(default_factory=lambda: list(BUCKETS))
     systems: list[str] = field(default_factory=list)  # empty: every system that applies
+    # cost levers, each an extra LLM-rerank system: "cache=on", "history=5", "rerank_top=50",
+    # "rerank_warm=off" (route known users away from the LLM), "mode=verbalizer|pointwise"
+    levers: list[str] = field(default_factory=list)
     workers: int = 1
 
     def identity(self) -> dict[str, Any]:
@@ -75,6 +79,7 @@ class Simulation:
         *,
         llm_configured: bool,
         make_user: Callable[..., Any],
+        lever_deps: Callable[[str], Deps] | None = None,
     ) -> None:
         self.config = config
         self.catalog = deps.tools.catalog
@@ -94,6 +99,7 @@ class Simulation:
         )
         verify_unseen(targets, self.split.train)
         self.plan = replay(targets, config.buckets, config.seed)[: config.sessions]
+        self.lever_deps = lever_deps
         self.systems = self._systems(llm_configured)
         self._lock = threading.Lock()
 
@@ -112,6 +118,13 @@ class Simulation:
             available["agent+llm-rerank"] = AgentSystem(
                 "agent+llm-rerank", recommender, llm_rerank=True
             )
+        if self.config.levers and not (llm_configured and self.lever_deps is not None):
+            raise ValueError("cost levers need an LLM: set RECBOT_LLM_BASE_URL")
+        for lever in self.config.levers:
+            assert self.lever_deps is not None
+            name = f"{LEVER_PREFIX}{lever}]"
+            variant = Recommender(replace(self.lever_deps(lever), users=self.profiles))
+            available[name] = AgentSystem(name, variant, llm_rerank=True)
         wanted = self.config.systems or list(available)
         unknown = [s for s in wanted if s not in available]
         if unknown:
@@ -194,9 +207,7 @@ def _usage(user: Any) -> LLMUse:
 
 def _delta(after: LLMUse, before: LLMUse) -> LLMUse:
     return LLMUse(
-        calls=after.calls - before.calls,
-        input_tokens=after.input_tokens - before.input_tokens,
-        output_tokens=after.output_tokens - before.output_tokens,
+        **{name: getattr(after, name) - getattr(before, name) for name in LLMUse.model_fields}
     )
 
 

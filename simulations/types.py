@@ -43,6 +43,8 @@ class LLMUse(BaseModel):
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_hits: int = 0  # answered by the prompt cache (no call, no tokens)
+    tokens_saved: int = 0
 
 
 class TurnRecord(BaseModel):

@@ -62,6 +62,30 @@ def write_movielens(directory: Path, movies=MOVIES, overviews=OVERVIEWS) -> Path
     return directory
 
 
+def write_busy_movielens(
+    directory: Path,
+    *,
+    users: int = 40,
+    per_user: int = 12,
+    ratings: tuple[float, ...] = (2.5, 3.5, 4.0, 5.0),
+    seed: int = 7,
+) -> Path:
+    """The 16-movie catalog with enough users and ratings for the 5-core protocol (each user
+    rates ``per_user`` random movies, in order)."""
+    import random
+
+    write_movielens(directory)
+    rng = random.Random(seed)
+    ids = [movie[0] for movie in MOVIES]
+    with (directory / "ratings.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["userId", "movieId", "rating", "timestamp"])
+        for user in range(1, users + 1):
+            for n, item in enumerate(rng.sample(ids, per_user)):
+                writer.writerow([user, item, rng.choice(ratings), 1_000 + n])
+    return directory
+
+
 @pytest.fixture
 def movielens_dir(tmp_path: Path) -> Path:
     return write_movielens(tmp_path / "ml-tiny")

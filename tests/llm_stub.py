@@ -59,6 +59,11 @@ class LLMStub:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closing: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
+    fallback: Scripted | None = None  # answers every request once the script is empty
+
+    def always(self, content: str | None = None, **options: Any) -> None:
+        """Answer every request the script does not cover with this (a model that never ends)."""
+        self.fallback = Scripted(content=content, **options)
 
     def enqueue(self, content: str | None = None, **options: Any) -> None:
         """Script the next answer; see :class:`Scripted` for the options."""
@@ -96,7 +101,7 @@ class LLMStub:
     def _next(self, body: Json) -> Scripted | None:
         with self._lock:
             self.requests.append(body)
-            return self._script.popleft() if self._script else None
+            return self._script.popleft() if self._script else self.fallback
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:

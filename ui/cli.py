@@ -85,6 +85,72 @@ def cmd_eval(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_export_finetune(args: argparse.Namespace, ctx: Context) -> int:
+    from agent.finetune import FORMATS, FinetuneConfig, export_from_build
+
+    try:
+        config = FinetuneConfig(
+            formats=FORMATS if args.format == "both" else (args.format,),
+            max_history=args.max_history,
+            min_history=args.min_history,
+            candidates=args.candidates,
+            negatives=args.negatives,
+            like_threshold=args.like_threshold,
+            seed=args.seed,
+            limit_users=args.limit_users,
+            valid_share=args.valid_share,
+        )
+    except ValueError as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 2
+    out = args.out or ctx.settings.results_dir / "finetune"
+    log = (lambda _msg: None) if args.quiet else print
+    manifest = export_from_build(ctx.config, out, config, progress=not args.quiet, log=log)
+    for name, written in manifest["files"].items():
+        print(f"{name:<24}{written['records']:>10} records")
+    print(f"manifest                {out / 'manifest.json'}")
+    return 0
+
+
+def cmd_enrich(args: argparse.Namespace, ctx: Context) -> int:
+    """Describe items once, offline: with the configured LLM, else by rules (``agent.enrich``).
+    Exits 1 when some items failed; they are left for the next run."""
+    from agent.enrich import Prices, enrich_with_llm, enrich_with_rules
+    from catalog.enrichment import EnrichmentStore
+    from catalog.store import Store
+
+    if args.limit is not None and args.limit < 1:
+        print("recbot: --limit must be at least 1", file=sys.stderr)
+        return 2
+    settings = ctx.settings
+    store = Store(ctx.config.database_url, create=False)
+    try:
+        catalog, enrichments = store.load_catalog(), EnrichmentStore(store)
+        if settings.llm_configured and not args.rules:
+            from agent.wiring import chat_model
+
+            prices = Prices(
+                settings.llm_price_input_per_million, settings.llm_price_output_per_million
+            )
+            report = enrich_with_llm(
+                chat_model(settings),
+                catalog.items,
+                enrichments,
+                concurrency=settings.enrich_concurrency,
+                limit=args.limit,
+                prices=prices,
+                progress=not args.quiet,
+            )
+        else:
+            report = enrich_with_rules(catalog.items, enrichments, limit=args.limit)
+    finally:
+        store.close()
+    print(report.summary())
+    if report.enriched and settings.use_enriched_text:
+        print("Run `recbot build` to embed the new descriptions.")
+    return 1 if report.failed else 0
+
+
 def _metrics(metrics: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
 
@@ -111,7 +177,8 @@ def _describe(manifest: Manifest, config: BuildConfig) -> str:
             f"database      {manifest.database_url}",
             f"items         {counts.get('items', 0)}   interactions {counts.get('interactions', 0)}"
             f"   users {counts.get('users', 0)}   skipped rows {counts.get('skipped_rows', 0)}",
-            f"embeddings    {manifest.model_name} ({manifest.dim}-d) → {config.embeddings_path}",
+            f"embeddings    {manifest.model_name} ({manifest.dim}-d) → {config.embeddings_path}"
+            f" ({counts.get('enriched', 0)} items with enriched text)",
             f"index         {manifest.index.get('kind')} over {manifest.index.get('count')} items"
             f" → {config.index_dir}",
             f"ranker        {_ranker_line(config)}",
@@ -283,6 +350,7 @@ def cmd_simulate(args: argparse.Namespace, ctx: Context) -> int:
             k=args.k,
             workers=args.workers,
             simulator="llm" if args.llm else None,
+            levers=args.lever or None,
         )
     except (ValueError, OSError) as error:
         print(f"recbot: {error}", file=sys.stderr)
@@ -343,6 +411,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-funnel", action="store_true", help="skip the retrieval-recall report")
     p.set_defaults(run=cmd_eval)
 
+    p = commands.add_parser(
+        "export-finetune", help="TallRec / LlamaRec JSONL from the ranker's training split"
+    )
+    p.add_argument("--out", type=Path, help="output directory (default RESULTS_DIR/finetune)")
+    p.add_argument("--format", choices=["tallrec", "llamarec", "both"], default="both")
+    p.add_argument("--max-history", type=int, default=10, help="history items (default 10)")
+    p.add_argument("--min-history", type=int, default=1, help="before a target (default 1)")
+    p.add_argument("--candidates", type=int, default=20, help="LlamaRec pool size (default 20)")
+    p.add_argument("--negatives", type=int, default=0, help="extra TallRec No. per target")
+    p.add_argument("--like-threshold", type=float, default=4.0, help="a like (default 4.0)")
+    p.add_argument("--seed", type=int, default=0, help="sampling and user split (default 0)")
+    p.add_argument("--limit-users", type=int, help="a seeded sample of this many users")
+    p.add_argument("--valid-share", type=float, default=0.1, help="users in valid (default 0.1)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=cmd_export_finetune)
+
+    p = commands.add_parser("enrich", help="describe items with the LLM (or rules) for embedding")
+    p.add_argument("--limit", type=int, help="describe at most N items (to try it on a few)")
+    p.add_argument("--rules", action="store_true", help="use rules even when an LLM is configured")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_enrich)
+
     p = commands.add_parser("chat", help="talk to the recommender in the terminal")
     p.add_argument("--user", type=int, help="a known user id (their history drives the warm path)")
     p.add_argument("--thread", help="resume this conversation id")
@@ -357,6 +447,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", action="store_true", help="the simulated users are the configured LLM")
     p.add_argument("--config", type=Path, help="a scenario TOML (flags override it)")
     p.add_argument("--workers", type=int, help="sessions in parallel (helps with an LLM)")
+    p.add_argument(
+        "--lever",
+        action="append",
+        metavar="NAME=VALUE",
+        help="also run the LLM rerank with a cost lever: cache=on, history=5, rerank_top=50, "
+        "rerank_warm=off, mode=verbalizer (repeatable)",
+    )
     p.add_argument("--out", type=Path, help="report directory (default RESULTS_DIR/simulate)")
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

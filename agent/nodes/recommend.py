@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -223,7 +224,9 @@ def _sum(*parts: dict[int, float]) -> dict[int, float]:
     return out
 
 
-def preferences_summary(prefs: Preferences, deps: Deps) -> str:
+def preferences_summary(prefs: Preferences, deps: Deps, history: Sequence[int] = ()) -> str:
+    """The person's wishes in words, for LLM prompts; ``history`` adds what they watched
+    (newest first, already cut to ``AgentConfig.llm_history_items``)."""
     catalog = deps.tools.catalog
     parts = []
     if prefs.liked:
@@ -240,6 +243,9 @@ def preferences_summary(prefs: Preferences, deps: Deps) -> str:
         parts.append("not: " + ", ".join(prefs.avoid_moods))
     if prefs.vibe:
         parts.append(f"asked for: {prefs.vibe}")
+    watched = [catalog.get(i).display_title for i in history if i in catalog]
+    if watched:
+        parts.append("recently watched: " + ", ".join(watched))
     return "; ".join(parts) or "no stated preferences"
 
 
@@ -249,9 +255,12 @@ def rerank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     ranked = state.get("ranked", [])
     top = ranked[: deps.config.rerank_top]
     k = state.get("k") or deps.config.k
+    history = profile(state, deps).history[: deps.config.llm_history_items]
     result = rerank_with_llm.invoke(
         {
-            "preferences": preferences_summary(state.get("preferences") or Preferences(), deps),
+            "preferences": preferences_summary(
+                state.get("preferences") or Preferences(), deps, history
+            ),
             "item_ids": [c.item_id for c in top],
             "k": min(k, len(top)),
             "deps": deps.tools,

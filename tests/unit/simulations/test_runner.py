@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -23,25 +21,11 @@ from simulations.runner import TRANSCRIPTS, SimConfig, Simulation, load_records,
 from simulations.simulator import make_user
 from simulations.targets import LeakError, held_out_targets, replay, verify_unseen
 from simulations.types import SessionRecord, Target
-from tests.conftest import MOVIES, write_movielens
+from tests.conftest import write_busy_movielens
 from tests.fakes import BagOfWordsEmbedder
 from tools.deps import ToolDeps
 
 BUCKETS = ["0", "1-5", "6-20"]
-
-
-def write_busy_movielens(directory: Path, users: int = 40, per_user: int = 12) -> Path:
-    """The 16-movie catalog with enough users and ratings for the 5-core protocol."""
-    write_movielens(directory)
-    rng = random.Random(7)
-    ids = [m[0] for m in MOVIES]
-    with (directory / "ratings.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["userId", "movieId", "rating", "timestamp"])
-        for user in range(1, users + 1):
-            for n, item in enumerate(rng.sample(ids, per_user)):
-                writer.writerow([user, item, rng.choice([2.5, 3.5, 4.0, 5.0]), 1_000 + n])
-    return directory
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +216,38 @@ def test_llm_users_and_the_llm_rerank_system_through_the_real_client(
     later = [t.user for r in records for t in r.turns][1:]
     assert all(later), "fallback messages from the rules"
     assert "agent+llm-rerank" in table
+
+
+def test_cost_levers_run_as_extra_systems_and_the_report_weighs_quality_against_tokens(
+    deps: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llm_stub: object
+) -> None:
+    from agent.settings import Settings
+    from simulations.main import load_scenario, simulate
+
+    settings = Settings(
+        home=tmp_path / "home",
+        llm_base_url=llm_stub.base_url,  # type: ignore[attr-defined]
+        llm_api_key="test",
+        llm_max_retries=0,
+        llm_rerank_warm=True,
+    )
+    llm_stub.always("2, 1, 3", usage=(50, 5))  # type: ignore[attr-defined]
+    monkeypatch.setattr("agent.wiring.build_deps", lambda settings, embedder=None: deps)
+    levers = ["cache=on", "history=0", "rerank_top=5", "rerank_warm=off", "mode=verbalizer"]
+    config = load_scenario(
+        None, sessions=3, max_turns=2, k=3, buckets=["0", "1-5", "6-20"], levers=levers
+    )
+    records, _table = simulate(settings, config, tmp_path / "out", progress=False)
+
+    systems = {r.system for r in records}
+    assert {f"agent+llm-rerank[{lever}]" for lever in levers} <= systems
+    assert all(not r.error for r in records)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    rows = {row["lever"]: row for row in report["levers"]}
+    assert set(rows) == {"(reference)", *levers}
+    assert rows["cache=on"]["tokens_per_session"] > 0
+    assert (tmp_path / "out" / "levers.png").read_bytes()[:4] == b"\x89PNG"
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "## Cost levers: quality against tokens" in markdown
+    with pytest.raises(ValueError, match="unknown lever"):
+        load_scenario(None, levers=["turbo=on"])

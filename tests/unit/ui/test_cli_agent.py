@@ -36,7 +36,13 @@ def test_ask_answers_json_as_designed(
     assert set(out) == {"action", "reply", "recommendations", "timings_ms", "llm"}
     assert out["action"] == "recommend" and len(out["recommendations"]) == 3
     assert set(out["recommendations"][0]) == {"item_id", "title", "score", "explanation"}
-    assert out["llm"] == {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+    assert out["llm"] == {
+        "calls": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cache_hits": 0,
+        "tokens_saved": 0,
+    }
 
 
 def test_ask_must_recommend_and_stdin(
