@@ -9,7 +9,10 @@ without which streamed calls to a custom ``base_url`` carry no token usage (DESI
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -83,6 +86,57 @@ class Usage:
         }
 
 
+def usage_of(message: BaseMessage) -> Usage:
+    """What one answer cost: a call and its tokens, or a cache hit and the tokens it saved."""
+    metadata = getattr(message, "response_metadata", None) or {}
+    if metadata.get(CACHE_HIT):
+        saved = sum(int(t) for t in metadata.get(SAVED_TOKENS) or ())
+        return Usage(cache_hits=1, tokens_saved=saved)
+    usage = getattr(message, "usage_metadata", None) or {}
+    return Usage(
+        calls=1,
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+    )
+
+
+def _add(a: Usage, b: Usage) -> Usage:
+    return Usage(*(x + y for x, y in zip(astuple(a), astuple(b), strict=True)))
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.usage = Usage()
+
+    def add(self, spent: Usage) -> None:
+        with self._lock:
+            self.usage = _add(self.usage, spent)
+
+    def snapshot(self) -> Usage:
+        with self._lock:
+            return self.usage
+
+
+_SCOPE: ContextVar[_Tally | None] = ContextVar("recbot_llm_usage_scope", default=None)
+
+
+@contextmanager
+def usage_scope() -> Iterator[Callable[[], Usage]]:
+    """Count, apart from everything else in the process, the LLM use of the code run inside.
+
+    Every :class:`UsageCounter` also adds to the innermost scope of the calling context;
+    LangGraph and LangChain copy the context into their worker threads, so one turn's calls
+    land in that turn's scope even while other turns run in parallel.
+    """
+    tally = _Tally()
+    token = _SCOPE.set(tally)
+    try:
+        yield tally.snapshot
+    finally:
+        _SCOPE.reset(token)
+
+
 class UsageCounter:
     """LLM calls and tokens, summed over a process; safe to feed from several threads.
 
@@ -95,24 +149,12 @@ class UsageCounter:
         self._usage = Usage()
 
     def record(self, message: BaseMessage) -> None:
-        metadata = getattr(message, "response_metadata", None) or {}
-        if metadata.get(CACHE_HIT):
-            saved = sum(int(t) for t in metadata.get(SAVED_TOKENS) or ())
-            with self._lock:
-                self._usage = replace(
-                    self._usage,
-                    cache_hits=self._usage.cache_hits + 1,
-                    tokens_saved=self._usage.tokens_saved + saved,
-                )
-            return
-        usage = getattr(message, "usage_metadata", None) or {}
+        spent = usage_of(message)
         with self._lock:
-            self._usage = replace(
-                self._usage,
-                calls=self._usage.calls + 1,
-                input_tokens=self._usage.input_tokens + int(usage.get("input_tokens") or 0),
-                output_tokens=self._usage.output_tokens + int(usage.get("output_tokens") or 0),
-            )
+            self._usage = _add(self._usage, spent)
+        scope = _SCOPE.get()
+        if scope is not None:
+            scope.add(spent)
 
     def snapshot(self) -> Usage:
         with self._lock:

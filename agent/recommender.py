@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from agent.context import Deps
 from agent.graph import build_graph
+from agent.llm import usage_scope
 from agent.nodes.recommend import excluded_ids, profile
 from agent.nodes.respond import recommendation
 from agent.nodes.understand import fold_plan, make_plan, planner_context
@@ -100,9 +101,7 @@ class Recommender:
         )
         return inputs
 
-    def _reply(
-        self, state: dict[str, Any], thread: str, started: float, usage: tuple[int, ...]
-    ) -> Reply:
+    def _reply(self, state: dict[str, Any], thread: str, started: float, llm: LLMUsage) -> Reply:
         timings = dict(state.get("timings_ms", {}))
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return Reply(
@@ -112,7 +111,7 @@ class Recommender:
             if state.get("action") == "recommend"
             else [],
             timings_ms=timings,
-            llm=self._usage_since(usage),
+            llm=llm,
             thread_id=thread,
         )
 
@@ -134,13 +133,21 @@ class Recommender:
         ``llm_rerank`` switches the LLM rerank for this conversation (None: the setting).
         """
         started = time.perf_counter()
-        usage_before = self._usage()
         thread = thread_id or uuid.uuid4().hex
         inputs = self._inputs(
             messages, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
-        state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
-        return self._reply(state, thread, started, usage_before)
+        with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
+            state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
+        used = spent()
+        llm = LLMUsage(
+            calls=used.calls,
+            input_tokens=used.input_tokens,
+            output_tokens=used.output_tokens,
+            cache_hits=used.cache_hits,
+            tokens_saved=used.tokens_saved,
+        )
+        return self._reply(state, thread, started, llm)
 
     async def astream(
         self,
@@ -170,7 +177,7 @@ class Recommender:
                 yield describe(node, update, state, self.deps)
                 state.update(update)
         final = dict((await self.graph.aget_state(config)).values)
-        yield self._reply(final, thread_id, started, usage_before)
+        yield self._reply(final, thread_id, started, self._usage_since(usage_before))
 
     async def ahistory(self, thread_id: str) -> list[ChatMessage]:
         """The conversation so far, as stored by the checkpointer (empty when unknown)."""

@@ -70,3 +70,37 @@ def test_without_the_setting_nothing_is_cached(llm_stub: LLMStub, tmp_path: Path
     assert model.cache is None
     prompt = [HumanMessage("same")]
     assert [model.invoke(prompt).text, model.invoke(prompt).text] == ["a", "b"]
+
+
+def test_usage_scopes_keep_parallel_turns_apart() -> None:
+    """Each turn counts its own calls, also those made from worker threads it started."""
+    import contextvars
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from langchain_core.messages import AIMessage
+
+    from agent.llm import usage_scope
+
+    counter = UsageCounter()
+    answer = AIMessage(
+        "1", usage_metadata={"input_tokens": 10, "output_tokens": 1, "total_tokens": 11}
+    )
+    results: dict[int, tuple[int, int]] = {}
+    start = threading.Barrier(3)
+
+    def turn(calls: int) -> None:
+        with usage_scope() as spent:
+            start.wait()
+            with ThreadPoolExecutor(2) as pool:  # as LangGraph runs nodes: in a copied context
+                for _ in range(calls):
+                    pool.submit(contextvars.copy_context().run, counter.record, answer)
+            results[calls] = (spent().calls, spent().input_tokens)
+
+    threads = [threading.Thread(target=turn, args=(n,)) for n in (3, 5, 8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {3: (3, 30), 5: (5, 50), 8: (8, 80)}
+    assert counter.calls == 16  # the process-wide total still sees everything
