@@ -77,6 +77,12 @@ class Usage:
     cache_hits: int = 0  # answers served by the prompt cache (no call, no tokens)
     tokens_saved: int = 0  # tokens those answers cost when first asked
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
     def as_dict(self) -> dict[str, int]:
         """The ``"llm"`` object of ``recbot ask``'s output."""
         return {
@@ -100,10 +106,6 @@ def usage_of(message: BaseMessage) -> Usage:
     )
 
 
-def _add(a: Usage, b: Usage) -> Usage:
-    return Usage(*(x + y for x, y in zip(astuple(a), astuple(b), strict=True)))
-
-
 class _Tally:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -111,7 +113,7 @@ class _Tally:
 
     def add(self, spent: Usage) -> None:
         with self._lock:
-            self.usage = _add(self.usage, spent)
+            self.usage = self.usage + spent
 
     def snapshot(self) -> Usage:
         with self._lock:
@@ -151,7 +153,7 @@ class UsageCounter:
     def record(self, message: BaseMessage) -> None:
         spent = usage_of(message)
         with self._lock:
-            self._usage = _add(self._usage, spent)
+            self._usage = self._usage + spent
         scope = _SCOPE.get()
         if scope is not None:
             scope.add(spent)

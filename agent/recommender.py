@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from agent.context import Deps
 from agent.graph import build_graph
-from agent.llm import usage_scope
+from agent.llm import Usage, usage_scope
 from agent.nodes.recommend import excluded_ids, profile
 from agent.nodes.respond import recommendation
 from agent.nodes.understand import fold_plan, make_plan, planner_context
@@ -37,6 +38,10 @@ class LLMUsage(BaseModel):
     output_tokens: int = 0
     cache_hits: int = 0  # answered from the prompt cache: no call, no tokens
     tokens_saved: int = 0
+
+    @classmethod
+    def of(cls, usage: Usage) -> LLMUsage:
+        return cls(**asdict(usage))
 
 
 class Reply(BaseModel):
@@ -139,15 +144,7 @@ class Recommender:
         )
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
             state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
-        used = spent()
-        llm = LLMUsage(
-            calls=used.calls,
-            input_tokens=used.input_tokens,
-            output_tokens=used.output_tokens,
-            cache_hits=used.cache_hits,
-            tokens_saved=used.tokens_saved,
-        )
-        return self._reply(state, thread, started, llm)
+        return self._reply(state, thread, started, LLMUsage.of(spent()))
 
     async def astream(
         self,
@@ -251,19 +248,21 @@ class Recommender:
             await asyncio.to_thread(self.deps.users.record_feedback, user_id, item_id, kind)
         replacement = None
         if kind != "liked":
-            replacement = await asyncio.to_thread(self._replacement, {**state, **update}, item_id)
+            replacement = await asyncio.to_thread(self._replacement, {**state, **update})
         if replacement is not None:
             update.update(self._swap(state, item_id, replacement))
         await self.graph.aupdate_state(config, update, as_node="respond")
         return replacement
 
-    def _replacement(self, state: dict[str, Any], item_id: int) -> Recommendation | None:
-        excluded = set(excluded_ids(state, self.deps, profile(state, self.deps)))  # type: ignore[arg-type]
+    def _replacement(self, state: dict[str, Any]) -> Recommendation | None:
+        """The best candidate of the last ranking that is still allowed, with its reason."""
+        user = profile(state, self.deps)  # type: ignore[arg-type]
+        excluded = set(excluded_ids(state, self.deps, user))  # type: ignore[arg-type]
         catalog = self.deps.tools.catalog
         for candidate in state.get("ranked", []):
             if candidate.item_id not in excluded and candidate.item_id in catalog:
                 prefs = state.get("preferences") or Preferences()
-                history = profile(state, self.deps).history if state.get("warm") else ()  # type: ignore[arg-type]
+                history = user.history if state.get("warm") else ()
                 return recommendation(candidate, prefs, history, self.deps)
         return None
 
@@ -280,20 +279,9 @@ class Recommender:
             "shown": list(dict.fromkeys([*state.get("shown", []), new.item_id])),
         }
 
-    def _usage(self) -> tuple[int, ...]:
+    def _usage(self) -> Usage:
         usage = self.deps.llm_usage
-        if usage is None:
-            return (0, 0, 0, 0, 0)
-        now = usage.snapshot()  # type: ignore[attr-defined]
-        return (now.calls, now.input_tokens, now.output_tokens, now.cache_hits, now.tokens_saved)
+        return Usage() if usage is None else usage.snapshot()  # type: ignore[attr-defined]
 
-    def _usage_since(self, before: tuple[int, ...]) -> LLMUsage:
-        now = self._usage()
-        calls, inputs, outputs, hits, saved = (a - b for a, b in zip(now, before, strict=True))
-        return LLMUsage(
-            calls=calls,
-            input_tokens=inputs,
-            output_tokens=outputs,
-            cache_hits=hits,
-            tokens_saved=saved,
-        )
+    def _usage_since(self, before: Usage) -> LLMUsage:
+        return LLMUsage.of(self._usage() - before)
