@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from ranker.conversation import ConversationModel
 from tools.deps import ToolDeps
 
 if TYPE_CHECKING:
@@ -71,3 +72,7 @@ class Deps:
     counters: Counters = field(default_factory=Counters)
     llm_usage: object | None = None  # agent.llm.UsageCounter when an LLM is configured
     explainer: object | None = None  # the chat model that may reword reasons (agent/rephrase.py)
+
+    def with_conversation(self, conversation: ConversationModel) -> Deps:
+        """The same dependencies with another conversation model (a cross-validation fold)."""
+        return replace(self, tools=self.tools.with_conversation(conversation))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +10,6 @@ from agent.persistence import UserData
 from agent.planner.offline import OfflinePlanner
 from agent.settings import Settings
 from catalog.artifacts import open_artifacts
-from catalog.build import Manifest, build
 from catalog.embeddings import Embedder, SentenceTransformerEmbedder
 from catalog.index import configure_threads
 from catalog.store import Store
@@ -127,35 +125,4 @@ def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
         config=agent_config(settings),
         llm_usage=llm.usage,
         explainer=llm.model,
-    )
-
-
-def build_all(
-    settings: Settings,
-    embedder: Embedder | None = None,
-    *,
-    force: bool = False,
-    progress: bool = True,
-    log: Callable[[str], None] = print,
-) -> Manifest:
-    """``recbot build``: catalog, store, embeddings, index, then the ranker (each idempotent)."""
-    from ranker.pipeline import ensure_ranker
-
-    config = settings.build_config()
-    embedder = embedder or SentenceTransformerEmbedder(
-        batch_size=settings.embedding_batch_size, progress=progress
-    )
-    manifest = build(config, embedder, force=force, progress=progress, log=log)
-    _ranker, status = ensure_ranker(
-        config, settings.train_config(), force=force, progress=progress, log=log
-    )
-    manifest.stages["ranker"] = status
-    return manifest
-
-
-def is_built(settings: Settings) -> bool:
-    """Whether the catalog and the ranker have been built in ``settings.home``."""
-    config = settings.build_config()
-    return Manifest.read(config.manifest_path) is not None and (
-        RankerPaths(config.artifacts).checkpoint.exists()
     )

@@ -7,7 +7,7 @@ LLM-enhanced recommenders does (genre cluster quality, cold-item retrieval):
   title+genres   the title and the genre list
   full           the text `recbot build` embeds without enrichment (catalog.text.item_text:
                  title, year, genres, tags, overview) — the baseline of every ratio
-  rules          full + the rule-based description (agent.enrich.rules_enrichment)
+  rules          full + the rule-based description (jobs.enrich.rules_enrichment)
   llm            full + the LLM's description from `recbot enrich`, where one is stored (other
                  items keep the full text); left out when no item has one
 
@@ -52,9 +52,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.enrich import rules_enrichment
 from catalog.domain import Catalog, Interaction, Item
 from catalog.text import item_text, natural_title
+from jobs.enrich import rules_enrichment
 
 Embed = Callable[[str, list[str]], np.ndarray]  # (variant name, texts) -> (N, d) unit vectors
 LIKED = 4.0

@@ -1,6 +1,6 @@
 """Offline item enrichment, kept in the app database, and the text ``recbot build`` embeds from it.
 
-``recbot enrich`` (``agent.enrich``) writes one row per item, prompt version and source:
+``recbot enrich`` (``jobs.enrich``) writes one row per item, prompt version and source:
 ``"llm"`` when the configured LLM described the item, ``"rules"`` when the description was
 derived from genres, tags and overview without an LLM. ``recbot build`` adds each item's
 preferred description to its embedding text (:func:`preferred`: the LLM's over the rules', the

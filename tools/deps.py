@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from catalog.domain import Catalog
 from catalog.search import Retriever
+from ranker.conversation import ConversationModel
 from ranker.types import Scorer
 from tools.reranker import Reranker  # at run time: tool schemas resolve this annotation
 
@@ -21,10 +24,19 @@ class ToolDeps:
         retriever: Retriever,
         scorer: Scorer,
         reranker: Reranker | None = None,
+        conversation: ConversationModel | None = None,
     ) -> None:
         self.catalog = catalog
         self.retriever = retriever
         self.scorer = scorer
         self.reranker = reranker
+        # what real conversations taught (ranker/conversation.py); empty when none was trained
+        self.conversation = conversation if conversation is not None else ConversationModel()
         ranked = sorted(catalog, key=lambda item: (-item.popularity, item.id))
         self.popular = [item.id for item in ranked]  # most popular first
+
+    def with_conversation(self, conversation: ConversationModel) -> ToolDeps:
+        """The same tools over another conversation model (cross-validation folds)."""
+        other = copy.copy(self)
+        other.conversation = conversation
+        return other

@@ -51,7 +51,7 @@ class Context:
 
 
 def cmd_build(args: argparse.Namespace, ctx: Context) -> int:
-    from agent.wiring import build_all
+    from jobs.build import build_all
 
     quiet = args.quiet
     log = (lambda _msg: None) if quiet else print
@@ -81,12 +81,25 @@ def cmd_eval(args: argparse.Namespace, ctx: Context) -> int:
     from ranker.offline_eval import run_eval
 
     out = args.out or ctx.settings.results_dir
+    if args.dialogues is not None:
+        from jobs.dialogue_systems import run_dialogue_benchmark
+
+        run_dialogue_benchmark(
+            ctx.settings,
+            args.dialogues,
+            out / "dialogues",
+            limit=args.limit,
+            systems=args.systems.split(",") if args.systems else None,
+            embedder=ctx.embedder(),
+            progress=not args.quiet,
+        )
+        return 0
     run_eval(ctx.config, ctx.train_config, ctx.embedder(), out, funnel=not args.no_funnel)
     return 0
 
 
 def cmd_export_finetune(args: argparse.Namespace, ctx: Context) -> int:
-    from agent.finetune import FORMATS, FinetuneConfig, export_from_build
+    from jobs.finetune import FORMATS, FinetuneConfig, export_from_build
 
     try:
         config = FinetuneConfig(
@@ -113,40 +126,18 @@ def cmd_export_finetune(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_enrich(args: argparse.Namespace, ctx: Context) -> int:
-    """Describe items once, offline: with the configured LLM, else by rules (``agent.enrich``).
+    """Describe items once, offline: with the configured LLM, else by rules (``jobs.enrich``).
     Exits 1 when some items failed; they are left for the next run."""
-    from agent.enrich import Prices, enrich_with_llm, enrich_with_rules
-    from catalog.enrichment import EnrichmentStore
-    from catalog.store import Store
+    from jobs.enrich import enrich_catalog
 
     if args.limit is not None and args.limit < 1:
         print("recbot: --limit must be at least 1", file=sys.stderr)
         return 2
-    settings = ctx.settings
-    store = Store(ctx.config.database_url, create=False)
-    try:
-        catalog, enrichments = store.load_catalog(), EnrichmentStore(store)
-        if settings.llm_configured and not args.rules:
-            from agent.wiring import chat_model
-
-            prices = Prices(
-                settings.llm_price_input_per_million, settings.llm_price_output_per_million
-            )
-            report = enrich_with_llm(
-                chat_model(settings),
-                catalog.items,
-                enrichments,
-                concurrency=settings.enrich_concurrency,
-                limit=args.limit,
-                prices=prices,
-                progress=not args.quiet,
-            )
-        else:
-            report = enrich_with_rules(catalog.items, enrichments, limit=args.limit)
-    finally:
-        store.close()
+    report = enrich_catalog(
+        ctx.settings, limit=args.limit, rules=args.rules, progress=not args.quiet
+    )
     print(report.summary())
-    if report.enriched and settings.use_enriched_text:
+    if report.enriched and ctx.settings.use_enriched_text:
         print("Run `recbot build` to embed the new descriptions.")
     return 1 if report.failed else 0
 
@@ -372,7 +363,7 @@ def cmd_simulate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
-    from agent.wiring import build_all
+    from jobs.build import build_all
     from ui.server import serve
 
     print("recbot: checking the build (only what is missing or changed is built)…", flush=True)
@@ -409,6 +400,17 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("eval", help="offline metrics of the ranker and its baselines")
     p.add_argument("--out", type=Path, help="results directory (RECBOT_RESULTS_DIR)")
     p.add_argument("--no-funnel", action="store_true", help="skip the retrieval-recall report")
+    p.add_argument(
+        "--dialogues",
+        type=Path,
+        metavar="DIR",
+        help="instead: the dialogue benchmark on real conversations (a ReDial-format folder)",
+    )
+    p.add_argument("--limit", type=int, help="with --dialogues: the first N conversations only")
+    p.add_argument(
+        "--systems", help="with --dialogues: comma-separated systems (default: recbot and floors)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_eval)
 
     p = commands.add_parser(

@@ -53,7 +53,8 @@ class AppRuntime:
     @classmethod
     async def start(cls, settings: Settings, *, embedder: Embedder | None = None) -> AppRuntime:
         """Build what is missing (with progress on the console), then open everything."""
-        from agent.wiring import build_all, build_deps, is_built
+        from agent.wiring import build_deps
+        from jobs.build import build_all, is_built
 
         if not await asyncio.to_thread(is_built, settings):
             log.warning("recbot: nothing built in %s yet; building it now", settings.home)

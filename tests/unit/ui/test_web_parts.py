@@ -101,7 +101,7 @@ def test_serve_builds_then_starts_chainlit_with_our_settings(
 ) -> None:
     calls: dict[str, Any] = {}
     monkeypatch.setattr(
-        "agent.wiring.build_all",
+        "jobs.build.build_all",
         lambda settings, embedder=None: calls.setdefault("built", settings.home),
     )
     monkeypatch.setattr(

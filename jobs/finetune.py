@@ -19,7 +19,7 @@ is seeded per user, so a seed gives the same files byte for byte, and records ar
 line at a time.
 
 TallRec's wording is theirs and lives here, since recbot never sends it;
-``tests/unit/agent/test_finetune.py`` pins both formats.
+``tests/unit/jobs/test_finetune.py`` pins both formats.
 """
 
 from __future__ import annotations

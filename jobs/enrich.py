@@ -20,8 +20,10 @@ from typing import Any, Protocol
 from agent.lexicon import MOODS, mood_score, normalize_text
 from agent.llm import Usage, UsageCounter
 from agent.prompts import ENRICH_FIELDS, ENRICH_PROMPT_VERSION, enrich_prompt, snippet
+from agent.settings import Settings
 from catalog.domain import Item
 from catalog.enrichment import Enrichment, EnrichmentStore, Source
+from catalog.store import Store
 
 RULES_VERSION = "rules-1"  # bump when the rules below change what they write
 MIN_FIELDS = 3  # an answer with fewer of the five labelled lines is not a description
@@ -308,3 +310,33 @@ def enrich_with_rules(
     rows = [Enrichment(item.id, RULES_VERSION, "rules", rules_enrichment(item)) for item in chosen]
     changed = store.save(rows)
     return EnrichReport("rules", RULES_VERSION, len(items), len(rows) - changed, changed)
+
+
+# --- the job -------------------------------------------------------------------------------------
+
+
+def enrich_catalog(
+    settings: Settings, *, limit: int | None = None, rules: bool = False, progress: bool = True
+) -> EnrichReport:
+    """``recbot enrich`` over the built catalog: with the configured LLM, else (or when
+    ``rules``) by rules."""
+    store = Store(settings.build_config().database_url, create=False)
+    try:
+        catalog, enrichments = store.load_catalog(), EnrichmentStore(store)
+        if rules or not settings.llm_configured:
+            return enrich_with_rules(catalog.items, enrichments, limit=limit)
+        from agent.wiring import chat_model
+
+        return enrich_with_llm(
+            chat_model(settings),
+            catalog.items,
+            enrichments,
+            concurrency=settings.enrich_concurrency,
+            limit=limit,
+            prices=Prices(
+                settings.llm_price_input_per_million, settings.llm_price_output_per_million
+            ),
+            progress=progress,
+        )
+    finally:
+        store.close()

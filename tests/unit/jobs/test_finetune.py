@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.finetune import (
+from agent.prompts import verbalizer_prompt
+from catalog.build import BuildConfig, build, load_manifest
+from catalog.domain import Catalog, Interaction, Item
+from jobs.finetune import (
     FinetuneConfig,
     FinetuneExample,
     NegativeSampler,
@@ -21,9 +24,6 @@ from agent.finetune import (
     tallrec_example,
     user_examples,
 )
-from agent.prompts import verbalizer_prompt
-from catalog.build import BuildConfig, build, load_manifest
-from catalog.domain import Catalog, Interaction, Item
 from ranker.pipeline import read_inputs
 from ranker.protocol import Split, leave_last_out
 from tests.conftest import write_busy_movielens

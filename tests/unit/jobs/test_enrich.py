@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage
 
-from agent.enrich import (
+from agent.llm import UsageCounter, make_chat_model
+from agent.prompts import ENRICH_PROMPT_VERSION, enrich_prompt
+from catalog.domain import Item
+from catalog.enrichment import EnrichmentStore
+from catalog.store import Store
+from jobs.enrich import (
     RULES_VERSION,
     EnrichReport,
     Prices,
@@ -19,11 +24,6 @@ from agent.enrich import (
     parse_enrichment,
     rules_enrichment,
 )
-from agent.llm import UsageCounter, make_chat_model
-from agent.prompts import ENRICH_PROMPT_VERSION, enrich_prompt
-from catalog.domain import Item
-from catalog.enrichment import EnrichmentStore
-from catalog.store import Store
 from tests.unit.agent.test_prompts import check_golden
 
 if TYPE_CHECKING:
@@ -258,8 +258,8 @@ def test_enriched_vectors_change_the_rankers_fingerprint(
 ) -> None:
     """The ranker's item features are the content vectors, so a build that embeds enriched text
     must not reuse a checkpoint trained on the old vectors."""
-    from agent.enrich import enrich_with_rules
     from catalog.build import BuildConfig, build
+    from jobs.enrich import enrich_with_rules
     from ranker.pipeline import read_inputs
     from tests.fakes import BagOfWordsEmbedder
 

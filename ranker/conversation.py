@@ -1,0 +1,133 @@
+"""What real conversations teach: which movies people recommend, and which follow which mentions.
+
+Fitted from dialogue samples (context mentions → the movies a human recommender then named),
+e.g. ReDial's, and later from recbot's own logged conversations in the same shape. Two signals:
+
+- **recommended**: how often each item is recommended in conversations (a prior over what people
+  talk about, which MovieLens' rating counts over three decades do not capture);
+- **follows**: how often item *b* is recommended after item *a* was mentioned, normalised by how
+  often *a* is mentioned (``count(a → b) / (mentions(a) + shrink)``).
+
+Counts only, so a 5-fold cross-validation refits in milliseconds. Saved as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SHRINK = 2.0  # pseudo-mentions: one co-occurrence after a rare mention is weak evidence
+FORMAT = "recbot-conversation-1"
+
+
+@dataclass(frozen=True)
+class ConversationExample:
+    """One recommendation in a conversation: what had been mentioned, what was recommended."""
+
+    mentioned: tuple[int, ...]
+    targets: tuple[int, ...]
+
+
+@dataclass
+class ConversationModel:
+    recommended: Counter[int] = field(default_factory=Counter)
+    mentions: Counter[int] = field(default_factory=Counter)
+    follows: dict[int, Counter[int]] = field(default_factory=dict)
+    examples: int = 0
+    shrink: float = SHRINK
+
+    @classmethod
+    def fit(
+        cls, examples: Iterable[ConversationExample], shrink: float = SHRINK
+    ) -> ConversationModel:
+        recommended: Counter[int] = Counter()
+        mentions: Counter[int] = Counter()
+        follows: defaultdict[int, Counter[int]] = defaultdict(Counter)
+        n = 0
+        for example in examples:
+            n += 1
+            mentioned = set(example.mentioned)
+            recommended.update(example.targets)
+            mentions.update(mentioned)
+            for a in mentioned:
+                follows[a].update(t for t in example.targets if t != a)
+        return cls(recommended, mentions, dict(follows), n, shrink)
+
+    def __bool__(self) -> bool:
+        return self.examples > 0
+
+    def popularity(self, candidates: Sequence[int]) -> np.ndarray:
+        """log(1 + times recommended) per candidate (0 for items never recommended)."""
+        return np.log1p(
+            np.array([self.recommended.get(i, 0) for i in candidates], dtype=np.float64)
+        )
+
+    def follow_scores(self, mentioned: Sequence[int], candidates: Sequence[int]) -> np.ndarray:
+        """Summed ``count(a → b) / (mentions(a) + shrink)`` over the mentioned items ``a``."""
+        out = np.zeros(len(candidates), dtype=np.float64)
+        if not mentioned:
+            return out
+        rows = [
+            (self.follows.get(a), self.mentions.get(a, 0) + self.shrink) for a in set(mentioned)
+        ]
+        rows = [(counts, norm) for counts, norm in rows if counts]
+        if not rows:
+            return out
+        for j, item in enumerate(candidates):
+            out[j] = sum(counts.get(item, 0) / norm for counts, norm in rows)  # type: ignore[union-attr]
+        return out
+
+    def top_recommended(self, n: int) -> list[int]:
+        return [item for item, _ in self.recommended.most_common(n)]
+
+    def top_following(self, mentioned: Sequence[int], n: int) -> list[int]:
+        """Items most often recommended after ``mentioned``, best first."""
+        pool: Counter[int] = Counter()
+        for a in set(mentioned):
+            norm = self.mentions.get(a, 0) + self.shrink
+            for item, count in (self.follows.get(a) or {}).items():
+                pool[item] += count / norm  # type: ignore[assignment]
+        return [item for item, _ in pool.most_common(n) if item not in set(mentioned)]
+
+    def save(self, path: Path) -> None:
+        payload = {
+            "format": FORMAT,
+            "examples": self.examples,
+            "shrink": self.shrink,
+            "recommended": {str(k): v for k, v in self.recommended.items()},
+            "mentions": {str(k): v for k, v in self.mentions.items()},
+            "follows": {
+                str(a): {str(b): c for b, c in row.items()} for a, row in self.follows.items()
+            },
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(payload, sort_keys=True))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> ConversationModel:
+        """The saved model; an empty one when the file is missing or of another format."""
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return cls()
+        if payload.get("format") != FORMAT:
+            return cls()
+        return cls(
+            Counter({int(k): int(v) for k, v in payload["recommended"].items()}),
+            Counter({int(k): int(v) for k, v in payload["mentions"].items()}),
+            {
+                int(a): Counter({int(b): int(c) for b, c in row.items()})
+                for a, row in payload["follows"].items()
+            },
+            int(payload["examples"]),
+            float(payload["shrink"]),
+        )
