@@ -1,0 +1,171 @@
+"""The systems the dialogue benchmark compares: recbot itself and the floors it has to beat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from catalog.redial import DialogueSample
+from jobs.dialogues import FOLDS, LIST_LENGTH, System, format_table, report, run_systems
+from ranker.baselines import ItemKNNScorer
+from ranker.conversation import ConversationModel
+from ranker.types import UserContext
+
+if TYPE_CHECKING:
+    from agent.context import Deps
+    from agent.recommender import Recommender
+    from agent.settings import Settings
+    from catalog.domain import Catalog, Interaction
+    from catalog.embeddings import Embedder
+    from catalog.search import Retriever
+
+# the floors look a little past the list so that removing mentioned items never shortens it
+POOL = LIST_LENGTH + 50
+
+
+def transcript_of(sample: DialogueSample) -> list[dict[str, str]]:
+    """The context as a chat transcript (seeker = user, recommender = assistant)."""
+    return [{"role": turn.role, "content": turn.text} for turn in sample.context]
+
+
+def recbot_system(
+    make: Callable[[ConversationModel], Recommender], *, k: int = LIST_LENGTH
+) -> System:
+    """recbot on the whole context, never asking a question (``must_recommend``); ``make``
+    builds the recommender that uses a fold's conversation model (once per fold)."""
+    built: dict[int, Recommender] = {}
+
+    def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
+        if id(model) not in built:
+            built[id(model)] = make(model)
+        reply = built[id(model)].reply(transcript_of(sample), k=k, must_recommend=True)
+        return [r.item_id for r in reply.recommendations]
+
+    return answer
+
+
+def popularity_system(popular: Sequence[int]) -> System:
+    top = list(popular[:POOL])
+
+    def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
+        return top
+
+    return answer
+
+
+def ml_cooccurrence_system(interactions: Sequence[Interaction], catalog: Catalog) -> System:
+    """Item-kNN on MovieLens ratings from every movie named in the context (popularity without)."""
+    knn = ItemKNNScorer.fit(interactions, neighbours=100, recency=1.0)
+    everything = catalog.ids
+
+    def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
+        context = UserContext(history=tuple(reversed(sample.mentioned)))
+        scores = knn.score(context, everything)
+        top = np.argsort(-scores, kind="stable")[:POOL]
+        return [everything[j] for j in top]
+
+    return answer
+
+
+def content_system(retriever: Retriever) -> System:
+    """Embedding retrieval: the named movies' centroid, else the seeker's words."""
+
+    def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
+        if sample.mentioned:
+            hits = retriever.by_items(sample.mentioned, POOL)
+        else:
+            words = " ".join(t.text for t in sample.context if t.role == "user").strip()
+            hits = retriever.by_text(words, POOL) if words else []
+        return [hit.item_id for hit in hits]
+
+    return answer
+
+
+def dialogue_popularity_system() -> System:
+    """How often each movie is recommended in the other folds' conversations."""
+
+    def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
+        return model.top_recommended(POOL)
+
+    return answer
+
+
+def dialogue_follows_system() -> System:
+    """Movies recommended after the context's mentions in other conversations, then the most
+    recommended ones."""
+
+    def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
+        following = model.top_following(sample.mentioned, POOL)
+        return list(dict.fromkeys([*following, *model.top_recommended(POOL)]))[:POOL]
+
+    return answer
+
+
+FLOORS = ("popularity", "ml-cooccurrence", "content", "dialogue-popularity", "dialogue-follows")
+
+
+def run_dialogue_benchmark(
+    settings: Settings,
+    directory: Path,
+    out_dir: Path,
+    *,
+    limit: int | None = None,
+    systems: Sequence[str] | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Load the dialogues, run recbot and the floors on every sample, write the report.
+
+    ``limit`` keeps the first N conversations of the file (a slice for CI).
+    """
+    from agent.recommender import Recommender
+    from agent.wiring import build_deps
+    from catalog.redial import all_samples, load_dialogues
+    from catalog.store import Store
+    from ranker.pipeline import visible_interactions
+    from ranker.protocol import leave_last_out
+
+    deps: Deps = build_deps(settings, embedder=embedder)
+    catalog = deps.tools.catalog
+    data = load_dialogues(directory, catalog.ids)
+    dialogues = data.dialogues[:limit] if limit else data.dialogues
+    samples = all_samples(dialogues)
+    log(
+        f"{len(dialogues)} conversations, {len(samples)} samples, "
+        f"{sum(len(s.targets) for s in samples)} (sample, target) pairs"
+    )
+    interactions = Store(settings.build_config().database_url, create=False).interactions()
+    builders: dict[str, Callable[[], System]] = {
+        "recbot": lambda: recbot_system(lambda model: Recommender(deps.with_conversation(model))),
+        "popularity": lambda: popularity_system(deps.tools.popular),
+        "ml-cooccurrence": lambda: ml_cooccurrence_system(
+            visible_interactions(interactions, leave_last_out(interactions)), catalog
+        ),
+        "content": lambda: content_system(deps.tools.retriever),
+        "dialogue-popularity": dialogue_popularity_system,
+        "dialogue-follows": dialogue_follows_system,
+    }
+    systems = list(systems or ("recbot", *FLOORS))
+    unknown = [name for name in systems if name not in builders]
+    if unknown:
+        raise ValueError(f"unknown systems {unknown}; choose from {sorted(builders)}")
+    results = run_systems(samples, {name: builders[name]() for name in systems}, progress=progress)
+    log(format_table(results))
+    return report(
+        results,
+        samples,
+        out_dir,
+        {
+            "folds": FOLDS,
+            "dialogues_dir": directory.name,
+            "conversations": len(dialogues),
+            "unmapped_mentions": data.unmapped_mentions,
+            "mapped_mentions": data.mapped_mentions,
+            "catalog_items": len(catalog),
+            "overviews": any(item.overview for item in catalog),
+        },
+    )
