@@ -1,18 +1,17 @@
 """Settings, read from ``RECBOT_*`` environment variables and an optional ``.env`` file.
 
-Only composition roots (the CLI, the Chainlit app, simulations, ``agent.wiring``) read settings;
-everything below them takes plain arguments.
+Only composition roots (the CLI, the Chainlit app, simulations, jobs, ``agent.wiring``) read
+settings; everything below them takes plain arguments.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.download import ML_LATEST_SMALL_URL
 
@@ -26,7 +25,8 @@ def _default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Every knob of recbot. Field ``x`` is read from ``RECBOT_X``."""
+    """Every knob of recbot below the UI (the web app's own are :class:`ui.settings.WebSettings`).
+    Field ``x`` is read from ``RECBOT_X``."""
 
     model_config = SettingsConfigDict(env_prefix="RECBOT_", env_file=".env", extra="ignore")
 
@@ -109,26 +109,6 @@ class Settings(BaseSettings):
         default=0.60, ge=0, description="USD per 1M output tokens, for cost reports."
     )
 
-    # the web app (`recbot serve`)
-    host: str = Field(default="localhost", description="Where `recbot serve` listens.")
-    port: int = Field(default=8000, ge=1, le=65535, description="The web app's port.")
-    auth: Literal["none", "password", "header"] = Field(
-        default="none",
-        description="Web sign-in: none (an anonymous identity per browser), password "
-        "(RECBOT_AUTH_USERS) or header (a trusted proxy sets RECBOT_AUTH_HEADER).",
-    )
-    auth_users: SecretStr | None = Field(
-        default=None, description="password sign-in: 'name:password' pairs, comma-separated."
-    )
-    allow_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Origins that may embed the widget, added to config.toml's allow_origins "
-        "(comma-separated).",
-    )
-    auth_header: str = Field(
-        default="X-Forwarded-User", description="header sign-in: the header naming the user."
-    )
-
     @property
     def resolved_llm_api_key(self) -> str | None:
         return self.llm_api_key or os.environ.get("OPENAI_API_KEY")
@@ -137,15 +117,6 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """An LLM is used when a base URL or an API key is set; otherwise recbot runs offline."""
         return bool(self.llm_base_url or self.resolved_llm_api_key)
-
-    @field_validator("allow_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            parts = json.loads(text) if text.startswith("[") else text.split(",")
-            return [str(o).strip().rstrip("/") for o in parts if str(o).strip()]
-        return value
 
     @field_validator("data_dir", "home", mode="after")
     @classmethod

@@ -21,13 +21,13 @@ from chainlit.input_widget import Select, Slider, Switch
 from chainlit.types import ThreadDict
 
 from agent.recommender import Reply
-from agent.settings import Settings
 from agent.trace import Stage
 from catalog.errors import RecbotError
 from ui.auth import Authenticator, ensure_auth_secret
 from ui.cards import apply_feedback, card, cards_props
 from ui.datalayer import RecbotDataLayer, async_database_url
 from ui.runtime import AppRuntime, ChatPrefs
+from ui.settings import WebSettings
 
 log = logging.getLogger("recbot.ui")
 CARDS = "Recommendations"  # public/elements/Recommendations.jsx
@@ -39,7 +39,7 @@ STARTERS = [
     ("Surprise me", "Surprise me"),
 ]
 
-settings = Settings()
+settings = WebSettings()
 authenticator = Authenticator(settings)
 ensure_auth_secret(settings.home)
 _runtime: AppRuntime | None = None

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from agent.settings import Settings
+from ui.settings import WebSettings
 
 SECRET_ENV = "CHAINLIT_AUTH_SECRET"
 VISITOR_PREFIX = "visitor-"
@@ -60,7 +60,7 @@ def parse_users(spec: str) -> dict[str, str]:
 class Authenticator:
     """The sign-in checks behind Chainlit's auth callbacks (plain functions, easy to test)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: WebSettings) -> None:
         self.mode = settings.auth
         self.header = settings.auth_header.lower()
         self.users = parse_users(

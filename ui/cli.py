@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from agent.settings import Settings
 from catalog.build import BuildConfig, Manifest, load_manifest
 from catalog.embeddings import Embedder
 from catalog.errors import RecbotError
 from catalog.search import ItemFilter
+from ui.settings import WebSettings
 
 if TYPE_CHECKING:
     from ranker.train import TrainConfig
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class Context:
     """What every command gets: the settings and the embedder (tests pass a fake one)."""
 
-    settings: Settings
+    settings: WebSettings
     fixed_embedder: Embedder | None = None
 
     @property
@@ -514,7 +514,7 @@ def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None)
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
     try:
-        ctx = Context(Settings(**overrides), embedder)
+        ctx = Context(WebSettings(**overrides), embedder)
         return int(args.run(args, ctx))
     except ValidationError as error:
         print(f"recbot: invalid setting: {error}", file=sys.stderr)

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from agent.settings import Settings
+from ui.settings import WebSettings
 
 UI_DIR = Path(__file__).resolve().parent
 APP = UI_DIR / "app.py"
@@ -34,7 +35,7 @@ def chainlit_env(settings: Settings, host: str, port: int) -> dict[str, str]:
     return env
 
 
-def serve(settings: Settings, *, host: str, port: int, open_browser: bool = False) -> int:
+def serve(settings: WebSettings, *, host: str, port: int, open_browser: bool = False) -> int:
     """Run the Chainlit app in this process until interrupted."""
     os.environ.update(chainlit_env(settings, host, port))
     from chainlit.config import config

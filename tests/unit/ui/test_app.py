@@ -25,10 +25,7 @@ from chainlit.user import User
 from agent.context import Deps
 from agent.persistence import ACCOUNT_ID_BASE
 from agent.recommender import Recommender
-from tests.agent_fixtures import agent_deps
 from ui.runtime import AppRuntime, ChatPrefs
-
-__all__ = ["agent_deps"]
 
 
 class RecordingEmitter(BaseChainlitEmitter):
@@ -355,18 +352,18 @@ def test_a_failing_turn_says_so_and_keeps_the_conversation(
 
 
 def test_password_sign_in_checks_the_configured_users(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.settings import Settings
     from ui.auth import Authenticator
+    from ui.settings import WebSettings
 
-    auth = Authenticator(Settings(auth="password", auth_users="ann:s3cret, bob:pw"))  # type: ignore[arg-type]
+    auth = Authenticator(WebSettings(auth="password", auth_users="ann:s3cret, bob:pw"))  # type: ignore[arg-type]
     assert auth.check_password("ann", "s3cret") == "ann"
     assert auth.check_password("ann", "wrong") is None
     assert auth.check_password("zoe", "s3cret") is None
     with pytest.raises(ValueError, match="RECBOT_AUTH_USERS"):
-        Authenticator(Settings(auth="password"))
-    header = Authenticator(Settings(auth="header", auth_header="X-User"))
+        Authenticator(WebSettings(auth="password"))
+    header = Authenticator(WebSettings(auth="header", auth_header="X-User"))
     assert header.from_headers({"x-user": "42"}) == "42"
     assert header.from_headers({}) is None
-    visitors = Authenticator(Settings())
+    visitors = Authenticator(WebSettings())
     first, second = visitors.from_headers({}), visitors.from_headers({})
     assert first and second and first != second and first.startswith("visitor-")
