@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.llm_stub", "tests.real_catalog"]
+# tests.agent_fixtures: the small agent (agent_deps, recommender) for tests/unit/agent, tools, ui
+pytest_plugins = ["tests.llm_stub", "tests.real_catalog", "tests.agent_fixtures"]
 
 MOVIES = [
     (1, "Toy Story (1995)", "Adventure|Animation|Children|Comedy|Fantasy"),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from agent.context import Deps
 from agent.recommender import Recommender
 from agent.state import Preferences
+from tests.agent_fixtures import AgentParts
 
 
 def test_a_vague_request_gets_one_concrete_question(recommender: Recommender) -> None:
@@ -129,3 +133,17 @@ def test_known_users_take_the_warm_path_and_never_see_their_history(
     assert recommender.graph.get_state(recommender._config("w2")).values["warm"] is False
     assert reply.recommendations and cold.recommendations
     assert not history & {r.item_id for r in reply.recommendations}
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+def test_each_test_writes_to_its_own_copy_of_the_app_database(
+    agent_deps: Deps, agent_parts: AgentParts, run: str
+) -> None:
+    """The catalog and index are shared by the session; the database a test writes is not."""
+    template = agent_parts.database.read_bytes()
+    users = agent_deps.users
+    user = users.user_id_for("a visitor")
+    assert users.feedback(user)["liked"] == []  # the other run's feedback is not here
+    users.record_feedback(user, 4, "liked")
+    assert users.feedback(user)["liked"] == [4]
+    assert agent_parts.database.read_bytes() == template
