@@ -153,6 +153,7 @@ STATE_TYPES = [
     ("agent.state", "Recommendation"),
     ("agent.state", "GuardRecord"),
     ("agent.state", "Candidate"),
+    ("agent.state", "UserFacts"),
 ]
 
 

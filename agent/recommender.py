@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -16,32 +14,17 @@ from pydantic import BaseModel, Field
 from agent.context import Deps
 from agent.graph import build_graph
 from agent.llm import Usage, usage_scope
-from agent.nodes.recommend import excluded_ids, profile
-from agent.nodes.respond import recommendation
-from agent.nodes.understand import fold_plan, make_plan, planner_context
-from agent.persistence import FeedbackKind, memory_checkpointer
-from agent.state import AgentState, Preferences, Recommendation
+from agent.persistence import FeedbackKind, dedupe, memory_checkpointer
+from agent.state import Preferences, Recommendation
 from agent.trace import Stage, describe
+from agent.turn import excluded_ids, preferences, recommendation, shown_history, user_facts
 
 RECURSION_LIMIT = 25
-_TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
 
 
 class ChatMessage(BaseModel):
     role: Literal["user", "assistant"]
     content: str
-
-
-class LLMUsage(BaseModel):
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_hits: int = 0  # answered from the prompt cache: no call, no tokens
-    tokens_saved: int = 0
-
-    @classmethod
-    def of(cls, usage: Usage) -> LLMUsage:
-        return cls(**asdict(usage))
 
 
 class Reply(BaseModel):
@@ -51,19 +34,8 @@ class Reply(BaseModel):
     reply: str
     recommendations: list[Recommendation] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
-    llm: LLMUsage = Field(default_factory=LLMUsage)
+    llm: Usage = Field(default_factory=Usage)
     thread_id: str | None = None
-
-
-def titles_in(text: str, deps: Deps) -> list[int]:
-    """Catalog items an assistant message names as "Title (Year)" (sure title matches only)."""
-    found: list[int] = []
-    for raw in _TITLE_WITH_YEAR.findall(text):
-        candidate = re.sub(r"^\W*\d*[.)]?\s*", "", raw).strip()
-        matches = deps.tools.catalog.search_titles(candidate, limit=1)
-        if matches and matches[0].sure and matches[0].item.id not in found:
-            found.append(matches[0].item.id)
-    return found
 
 
 class Recommender:
@@ -97,7 +69,7 @@ class Recommender:
         if isinstance(messages, str):
             inputs: dict[str, Any] = {"messages": [HumanMessage(messages)]}
         else:
-            inputs = self._fold_transcript([ChatMessage.model_validate(m) for m in messages])
+            inputs = self._transcript([ChatMessage.model_validate(m) for m in messages])
         inputs.update(
             user_id=user_id,
             must_recommend=must_recommend,
@@ -106,7 +78,7 @@ class Recommender:
         )
         return inputs
 
-    def _reply(self, state: dict[str, Any], thread: str, started: float, llm: LLMUsage) -> Reply:
+    def _reply(self, state: dict[str, Any], thread: str, started: float, llm: Usage) -> Reply:
         timings = dict(state.get("timings_ms", {}))
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
         return Reply(
@@ -144,7 +116,7 @@ class Recommender:
         )
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
             state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
-        return self._reply(state, thread, started, LLMUsage.of(spent()))
+        return self._reply(state, thread, started, spent())
 
     async def astream(
         self,
@@ -158,23 +130,23 @@ class Recommender:
     ) -> AsyncIterator[Stage | Reply]:
         """One turn on an async checkpointer: a ``Stage`` as each node finishes, then the Reply."""
         started = time.perf_counter()
-        usage_before = self._usage()
         config = self._config(thread_id)
         inputs = self._inputs(
             message, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
         state: dict[str, Any] = dict((await self.graph.aget_state(config)).values)
         state.update({key: value for key, value in inputs.items() if key != "messages"})
-        async for chunk in self.graph.astream(
-            inputs, config, context=self.deps, stream_mode="updates"
-        ):
-            for node, update in chunk.items():
-                if not isinstance(update, dict):
-                    continue
-                yield describe(node, update, state, self.deps)
-                state.update(update)
+        with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
+            async for chunk in self.graph.astream(
+                inputs, config, context=self.deps, stream_mode="updates"
+            ):
+                for node, update in chunk.items():
+                    if not isinstance(update, dict):
+                        continue
+                    yield describe(node, update, state, self.deps)
+                    state.update(update)
         final = dict((await self.graph.aget_state(config)).values)
-        yield self._reply(final, thread_id, started, self._usage_since(usage_before))
+        yield self._reply(final, thread_id, started, spent())
 
     async def ahistory(self, thread_id: str) -> list[ChatMessage]:
         """The conversation so far, as stored by the checkpointer (empty when unknown)."""
@@ -187,29 +159,18 @@ class Recommender:
                 out.append(ChatMessage(role="assistant", content=str(message.content)))
         return out
 
-    def _fold_transcript(self, transcript: list[ChatMessage]) -> dict[str, Any]:
-        """Initial state from a transcript: earlier user turns planned and folded, in order."""
+    @staticmethod
+    def _transcript(transcript: list[ChatMessage]) -> dict[str, Any]:
+        """Inputs for a transcript: the graph's ``replay`` step folds its earlier turns."""
         if not transcript or transcript[-1].role != "user":
             raise ValueError("the transcript must end with a user message")
-        state: AgentState = {"preferences": Preferences(), "shown": [], "last_shown": []}
-        history: list[Any] = []
-        for message in transcript[:-1]:
-            if message.role == "assistant":
-                named = titles_in(message.content, self.deps)
-                state["shown"] = list(dict.fromkeys([*state.get("shown", []), *named]))
-                state["last_shown"] = named or state.get("last_shown", [])
-                history.append(AIMessage(message.content))
-                continue
-            plan = make_plan(message.content, planner_context(state, self.deps), self.deps)
-            state.update(fold_plan(state, plan, self.deps))  # type: ignore[typeddict-item]
-            history.append(HumanMessage(message.content))
+        earlier = [
+            AIMessage(m.content) if m.role == "assistant" else HumanMessage(m.content)
+            for m in transcript[:-1]
+        ]
         return {
-            "messages": [*history, HumanMessage(transcript[-1].content)],
-            "preferences": state["preferences"],
-            "rejected": state.get("rejected", []),
-            "seen": state.get("seen", []),
-            "shown": state.get("shown", []),
-            "last_shown": state.get("last_shown", []),
+            "messages": [*earlier, HumanMessage(transcript[-1].content)],
+            "transcript": earlier,
         }
 
     def _feedback_update(
@@ -219,10 +180,10 @@ class Recommender:
             raise ValueError(f"item {item_id} is not in the catalog")
         if kind == "liked":
             prefs = (state.get("preferences") or Preferences()).model_copy(deep=True)
-            prefs.liked = list(dict.fromkeys([*prefs.liked, item_id]))
+            prefs.liked = dedupe([*prefs.liked, item_id])
             return {"preferences": prefs}
         key = "rejected" if kind == "rejected" else "seen"
-        return {key: list(dict.fromkeys([*state.get(key, []), item_id]))}
+        return {key: dedupe([*state.get(key, []), item_id])}
 
     def record_feedback(
         self, thread_id: str, item_id: int, kind: FeedbackKind, *, user_id: int | None = None
@@ -256,14 +217,13 @@ class Recommender:
 
     def _replacement(self, state: dict[str, Any]) -> Recommendation | None:
         """The best candidate of the last ranking that is still allowed, with its reason."""
-        user = profile(state, self.deps)  # type: ignore[arg-type]
-        excluded = set(excluded_ids(state, self.deps, user))  # type: ignore[arg-type]
+        user = user_facts(state, self.deps)
+        excluded = set(excluded_ids(state, user))
         catalog = self.deps.tools.catalog
         for candidate in state.get("ranked", []):
             if candidate.item_id not in excluded and candidate.item_id in catalog:
-                prefs = state.get("preferences") or Preferences()
-                history = user.history if state.get("warm") else ()
-                return recommendation(candidate, prefs, history, self.deps)
+                history = shown_history(state, user)
+                return recommendation(candidate, preferences(state), history, self.deps)
         return None
 
     @staticmethod
@@ -276,12 +236,5 @@ class Recommender:
         return {
             "last_shown": last,
             "recommendations": recommendations,
-            "shown": list(dict.fromkeys([*state.get("shown", []), new.item_id])),
+            "shown": dedupe([*state.get("shown", []), new.item_id]),
         }
-
-    def _usage(self) -> Usage:
-        usage = self.deps.llm_usage
-        return Usage() if usage is None else usage.snapshot()  # type: ignore[attr-defined]
-
-    def _usage_since(self, before: Usage) -> LLMUsage:
-        return LLMUsage.of(self._usage() - before)

@@ -10,6 +10,11 @@ from agent.context import Deps
 from agent.state import AgentState, Preferences
 
 
+def at_start(state: AgentState) -> Literal["replay", "understand"]:
+    """A transcript's earlier turns are folded in first (``Recommender.reply`` with a list)."""
+    return "replay" if state.get("transcript") else "understand"
+
+
 def after_understand(
     state: AgentState, runtime: Runtime[Deps]
 ) -> Literal["clarify", "retrieve", "answer", "smalltalk"]:

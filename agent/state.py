@@ -60,6 +60,17 @@ class GuardRecord(BaseModel):
     error: str = ""
 
 
+class UserFacts(BaseModel):
+    """The user's stored profile as one turn uses it: read once by ``understand``
+    (:func:`agent.turn.load_user`) and carried in the state for the later nodes."""
+
+    user_id: int | None = None
+    history: list[int] = Field(default_factory=list)  # newest first, at most max_history
+    ratings: list[float] = Field(default_factory=list)  # aligned with history
+    excluded: list[int] = Field(default_factory=list)  # liked, rejected, seen or rated before
+    known_interactions: int = 0
+
+
 class Candidate(BaseModel):
     item_id: int
     retrieval: float = 0.0  # similarity from the retrieval stage
@@ -68,6 +79,7 @@ class Candidate(BaseModel):
 
 class AgentState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
+    transcript: list[AnyMessage]  # a transcript's earlier turns, for the replay entry step
     user_id: int | None
     k: int
     must_recommend: bool
@@ -77,11 +89,13 @@ class AgentState(TypedDict, total=False):
     seen: list[int]
     shown: list[int]  # every item shown so far, in order
     last_shown: list[int]  # the latest list, for "the second one"
+    focus: int | None  # the position in last_shown talked about last: what "it" means
     clarifications: int  # clarifying questions asked in a row
     plan: Plan | None
     unresolved: list[str]  # titles the person named that the catalog lacks
     notes: list[str]  # short remarks for the reply ("I took X for 'y'")
     route: Route
+    user: UserFacts  # the user's stored profile, loaded once per turn
     warm: bool
     candidates: list[Candidate]
     ranked: list[Candidate]

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.context import Deps
-from agent.nodes.recommend import preferences_summary, query_text
 from agent.plan import Plan
 from agent.state import Candidate, GuardRecord, Preferences
+from agent.turn import preferences_summary, query_text
 
 # Chat UIs show a finished stage as "Used <title>".
 STAGE_TITLES = {

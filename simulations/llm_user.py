@@ -13,7 +13,7 @@ from collections.abc import Callable
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from agent.llm import UsageCounter
+from agent.llm import Usage, UsageCounter
 from agent.prompts import (
     SIMULATED_USER_RETRY,
     FilmFacts,
@@ -25,7 +25,7 @@ from catalog.domain import Catalog
 from simulations.attributes import SKIP_GENRES, Similar
 from simulations.leak import leaks
 from simulations.rule_user import RuleBasedUser
-from simulations.types import LLMUse, Target
+from simulations.types import Target
 
 MAX_REASKS = 2
 MAX_MESSAGE_CHARS = 400
@@ -54,11 +54,11 @@ class LLMUser:
         self._rules = RuleBasedUser(target, catalog, seed, similar)
         self._facts = self._known_facts()
         self._transcript: list[str] = []
-        self._usage = LLMUse()
+        self._usage = Usage()
 
     @property
-    def usage(self) -> LLMUse:
-        return self._usage.model_copy()
+    def usage(self) -> Usage:
+        return self._usage
 
     def opening(self) -> str:
         return self._turn(self._rules.opening, opening=True)
@@ -120,10 +120,10 @@ class LLMUser:
         if self._counter is not None:
             self._counter.record(answer)
         usage = getattr(answer, "usage_metadata", None) or {}
-        self._usage = LLMUse(
-            calls=self._usage.calls + 1,
-            input_tokens=self._usage.input_tokens + int(usage.get("input_tokens") or 0),
-            output_tokens=self._usage.output_tokens + int(usage.get("output_tokens") or 0),
+        self._usage = self._usage + Usage(
+            calls=1,
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
         )
         text = " ".join(answer.text.split())
         text = re.sub(r"^(?:user|you|me)\s*:\s*", "", text, flags=re.IGNORECASE)

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from itertools import combinations
 from typing import Any, Literal
 
-from simulations.types import BUCKETS, LLMUse, SessionRecord, TurnRecord
+from agent.llm import Usage
+from simulations.types import BUCKETS, SessionRecord, TurnRecord
 
 GroupKey = Literal["system", "bucket"]
 
@@ -35,8 +36,8 @@ class Price:
 
 
 @dataclass(frozen=True)
-class Usage:
-    """Mean LLM use per session."""
+class UsagePerSession:
+    """Mean LLM use per session (what ``usage_per_session`` averages from each turn's Usage)."""
 
     calls: float
     input_tokens: float
@@ -73,8 +74,8 @@ class Metrics:
     popularity_bias: float | None
     latency_p50_ms: float | None
     latency_p95_ms: float | None
-    llm: Usage | None  # the recommender's, per session
-    simulator_llm: Usage | None  # the simulated user's, per session
+    llm: UsagePerSession | None  # the recommender's, per session
+    simulator_llm: UsagePerSession | None  # the simulated user's, per session
     cost_per_1000: Cost | None  # None without a price or without sessions
 
     def to_dict(self) -> dict[str, Any]:
@@ -239,15 +240,15 @@ def turn_latencies(records: Sequence[SessionRecord]) -> list[float]:
 
 
 def usage_per_session(
-    records: Sequence[SessionRecord], which: Callable[[TurnRecord], LLMUse]
-) -> Usage | None:
+    records: Sequence[SessionRecord], which: Callable[[TurnRecord], Usage]
+) -> UsagePerSession | None:
     """Mean LLM calls and tokens per session of the use ``which`` picks from a turn
     (``lambda t: t.llm`` for the recommender, ``lambda t: t.simulator_llm`` for the user)."""
     if not records:
         return None
     uses = [which(turn) for r in records for turn in r.turns]
     n = len(records)
-    return Usage(
+    return UsagePerSession(
         calls=sum(u.calls for u in uses) / n,
         input_tokens=sum(u.input_tokens for u in uses) / n,
         output_tokens=sum(u.output_tokens for u in uses) / n,
@@ -255,7 +256,10 @@ def usage_per_session(
 
 
 def cost_per_1000(
-    recommender: Usage | None, simulator: Usage | None, price: Price, simulator_price: Price
+    recommender: UsagePerSession | None,
+    simulator: UsagePerSession | None,
+    price: Price,
+    simulator_price: Price,
 ) -> Cost | None:
     """Cost of 1000 sessions from the per-session usage; ``None`` without sessions."""
     if recommender is None or simulator is None:

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulations.levers import is_lever, lever_markdown, lever_rows, plot_levers
-from simulations.metrics import Metrics, Price, SystemSummary, Usage, summarize, turn_latencies
+from simulations.metrics import (
+    Metrics,
+    Price,
+    SystemSummary,
+    UsagePerSession,
+    summarize,
+    turn_latencies,
+)
 from simulations.types import BUCKETS, SessionRecord
 
 if TYPE_CHECKING:
@@ -70,11 +77,11 @@ def _num(x: float | None, spec: str = ".2f") -> str:
     return DASH if x is None else format(x, spec)
 
 
-def _calls(use: Usage | None) -> str:
+def _calls(use: UsagePerSession | None) -> str:
     return DASH if use is None else f"{use.calls:.1f}"
 
 
-def _tokens(use: Usage | None) -> str:
+def _tokens(use: UsagePerSession | None) -> str:
     return DASH if use is None else f"{use.tokens:.0f}"
 
 

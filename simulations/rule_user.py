@@ -12,11 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from agent.llm import Usage
 from catalog.domain import Catalog
 from simulations.attributes import SKIP_GENRES, Attr, Similar, plan_attributes, similar_by_genres
 from simulations.leak import leaks
 from simulations.templates import ASKS, POSTFIX, T, genre_phrase, with_article
-from simulations.types import LLMUse, Target
+from simulations.types import Target
 
 AVOID_SHARE, MAX_AVOIDS = 0.35, 2  # how often a rejection says "no <genre>", and how many times
 
@@ -43,8 +44,8 @@ class RuleBasedUser:
         self.liked = next((a.phrase for a in self._plan if a.kind == "similar"), None)
 
     @property
-    def usage(self) -> LLMUse:
-        return LLMUse()
+    def usage(self) -> Usage:
+        return Usage()
 
     def opening(self) -> str:
         """The first request: one or two attributes in an opening template."""

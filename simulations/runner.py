@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from agent.context import Deps
+from agent.llm import Usage
 from agent.recommender import Recommender
 from ranker.protocol import Split, leave_last_out
 from simulations.levers import LEVER_PREFIX
 from simulations.profiles import SimulatedProfiles
 from simulations.systems import ONE_SHOT, AgentSystem, PopularitySystem
 from simulations.targets import held_out_targets, history_needed, replay, verify_unseen
-from simulations.types import BUCKETS, LLMUse, SessionRecord, Target, TurnRecord
+from simulations.types import BUCKETS, SessionRecord, Target, TurnRecord
 
 TRANSCRIPTS = "transcripts.jsonl"
 RUN_FILE = "run.json"
@@ -193,22 +194,16 @@ class Simulation:
         return record
 
 
-def _said(user: Any, speak: Callable[[], str]) -> tuple[str, LLMUse, int]:
+def _said(user: Any, speak: Callable[[], str]) -> tuple[str, Usage, int]:
     """The simulated user's next message, its LLM use and its leak redos."""
     usage, retries = _usage(user), int(getattr(user, "leak_retries", 0))
     message = speak()
-    return message, _delta(_usage(user), usage), int(getattr(user, "leak_retries", 0)) - retries
+    return message, _usage(user) - usage, int(getattr(user, "leak_retries", 0)) - retries
 
 
-def _usage(user: Any) -> LLMUse:
+def _usage(user: Any) -> Usage:
     usage = getattr(user, "usage", None)
-    return usage.model_copy() if isinstance(usage, LLMUse) else LLMUse()
-
-
-def _delta(after: LLMUse, before: LLMUse) -> LLMUse:
-    return LLMUse(
-        **{name: getattr(after, name) - getattr(before, name) for name in LLMUse.model_fields}
-    )
+    return usage if isinstance(usage, Usage) else Usage()
 
 
 def load_records(path: Path) -> dict[str, SessionRecord]:

@@ -8,8 +8,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agent.llm import Usage
 from agent.recommender import Recommender
-from simulations.types import LLMUse
 
 ONE_SHOT = "one-shot"
 POPULARITY = "popularity"
@@ -25,7 +25,7 @@ class Answer:
     outside_catalog: list[int] = field(default_factory=list)
     outside_candidates: list[int] = field(default_factory=list)
     latency_ms: float = 0.0
-    llm: LLMUse = field(default_factory=LLMUse)
+    llm: Usage = field(default_factory=Usage)
 
 
 class AgentSystem:
@@ -64,7 +64,7 @@ class AgentSystem:
             outside_catalog=[i for i in shown if i not in catalog],
             outside_candidates=[i for i in shown if i not in funnel],
             latency_ms=reply.timings_ms.get("total", 0.0),
-            llm=LLMUse(**reply.llm.model_dump()),
+            llm=reply.llm,
         )
 
 

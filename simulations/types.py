@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agent.llm import Usage
+
 Bucket = Literal["0", "1-5", "6-20", ">20"]
 BUCKETS: tuple[Bucket, ...] = ("0", "1-5", "6-20", ">20")
 
@@ -39,14 +41,6 @@ class Target(BaseModel):
         return bucket_of(len(self.history))
 
 
-class LLMUse(BaseModel):
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_hits: int = 0  # answered by the prompt cache (no call, no tokens)
-    tokens_saved: int = 0
-
-
 class TurnRecord(BaseModel):
     """One exchange: what the simulated user said and what the system answered."""
 
@@ -59,8 +53,8 @@ class TurnRecord(BaseModel):
     outside_candidates: list[int] = Field(default_factory=list)  # shown ids the funnel never had
     hit: bool = False  # the target is among ``recommended``
     latency_ms: float = 0.0
-    llm: LLMUse = Field(default_factory=LLMUse)  # the recommender's LLM use this turn
-    simulator_llm: LLMUse = Field(default_factory=LLMUse)  # the simulated user's, if any
+    llm: Usage = Field(default_factory=Usage)  # the recommender's LLM use this turn
+    simulator_llm: Usage = Field(default_factory=Usage)  # the simulated user's, if any
     leak_retries: int = 0  # times the simulator's draft named the target and was redone
 
 

@@ -1,31 +1,65 @@
-"""LangChain tools over the catalog, the retriever, the ranker and the LLM reranker.
+"""Typed tools over the catalog, the retriever, the ranker and the LLM reranker.
 
-The graph's nodes call them, and an LLM tool-calling loop can too: each takes its dependencies
-as an injected ``deps`` argument that is hidden from the schema the model sees. Every item id a
-tool returns is a catalog id; ids it is given that the catalog lacks are dropped, not trusted.
+The graph's nodes call these functions directly; :mod:`tools.langchain_tools` wraps each once as
+a LangChain tool for a tool-calling LLM. Every item id a tool returns is a catalog id; ids it is
+given that the catalog lacks are dropped, not trusted.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-from langchain_core.tools import InjectedToolArg, tool
 
+from catalog.domain import Item
 from catalog.search import ItemFilter
 from ranker.types import UserContext
 from tools.deps import ToolDeps
 
-Deps = Annotated[ToolDeps, InjectedToolArg]
+HitSource = Literal["text", "items", "popular", "ranker"]
+TITLE_LOOKUP_SCORE = 80.0  # a fuzzy title match this good names the item
 
 
-def _item_filter(
-    include_genres: list[str] | None,
-    exclude_genres: list[str] | None,
-    year_min: int | None,
-    year_max: int | None,
-    exclude_item_ids: list[int] | None,
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieval candidate: its similarity and which search found it."""
+
+    item_id: int
+    score: float
+    source: HitSource
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A ranked candidate: the blended score of :func:`rank_items`."""
+
+    item_id: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class RerankOutcome:
+    """What :func:`rerank_items` did: the new order (catalog ids) and the guard's record.
+
+    ``ran`` is False when no LLM is configured (the ranker's order stands)."""
+
+    item_ids: list[int]
+    dropped: list[str]
+    fell_back: bool
+    ran: bool
+    error: str = ""
+
+
+def item_filter(
+    include_genres: Iterable[str] | None = None,
+    exclude_genres: Iterable[str] | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    exclude_item_ids: Iterable[int] | None = None,
 ) -> ItemFilter:
+    """An :class:`ItemFilter` from plain lists (what a plan or a tool call carries)."""
     return ItemFilter(
         include_genres=frozenset(include_genres or ()),
         exclude_genres=frozenset(exclude_genres or ()),
@@ -35,60 +69,45 @@ def _item_filter(
     )
 
 
-@tool
-def search_catalog(
-    deps: Deps,
+def search_items(
+    deps: ToolDeps,
+    *,
     query: str = "",
-    like_item_ids: list[int] | None = None,
-    include_genres: list[str] | None = None,
-    exclude_genres: list[str] | None = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
-    exclude_item_ids: list[int] | None = None,
+    like_item_ids: Sequence[int] = (),
+    where: ItemFilter | None = None,
     k: int = 200,
-) -> list[dict[str, Any]]:
-    """Find catalog items matching a description and/or similar to liked items, under filters.
+) -> list[Hit]:
+    """Items matching a description and/or similar to liked items, under ``where``; best first.
 
-    Returns up to k candidates as {"item_id", "score", "source"}, best first. With neither a
-    query nor liked items, returns the most popular items that pass the filters.
+    With neither a query nor liked items: the most popular items that pass the filter.
     """
-    item_filter = _item_filter(include_genres, exclude_genres, year_min, year_max, exclude_item_ids)
-    liked = deps.catalog.known(like_item_ids or [])
-    best: dict[int, tuple[float, str]] = {}
-    sources = []
+    where = where or ItemFilter()
+    liked = deps.catalog.known(like_item_ids)
+    best: dict[int, tuple[float, HitSource]] = {}
+    sources: list[tuple[HitSource, list]] = []
     if query.strip():
-        sources.append(("text", deps.retriever.by_text(query, k, item_filter)))
+        sources.append(("text", deps.retriever.by_text(query, k, where)))
     if liked:
-        sources.append(("items", deps.retriever.by_items(liked, k, item_filter)))
+        sources.append(("items", deps.retriever.by_items(liked, k, where)))
     for source, hits in sources:
         for hit in hits:
             if hit.item_id not in best or hit.score > best[hit.item_id][0]:
                 best[hit.item_id] = (hit.score, source)
     if not sources:
-        picks = _passing(deps, item_filter, deps.popular)[:k]
+        picks = _passing(deps, where, deps.popular)[:k]
         best = {item_id: (0.0, "popular") for item_id in picks}
     ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:k]
-    return [{"item_id": i, "score": round(s, 6), "source": src} for i, (s, src) in ranked]
+    return [Hit(i, round(s, 6), src) for i, (s, src) in ranked]
 
 
-@tool
-def filter_candidates(
-    deps: Deps,
-    item_ids: list[int],
-    exclude_item_ids: list[int] | None = None,
-    include_genres: list[str] | None = None,
-    exclude_genres: list[str] | None = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
-) -> list[int]:
-    """Keep, in order, the candidate ids that are in the catalog and pass every filter."""
-    item_filter = _item_filter(include_genres, exclude_genres, year_min, year_max, exclude_item_ids)
-    return _passing(deps, item_filter, deps.catalog.known(dict.fromkeys(item_ids)))
+def filter_items(deps: ToolDeps, item_ids: Iterable[int], where: ItemFilter) -> list[int]:
+    """The candidate ids, in order and once each, that are in the catalog and pass ``where``."""
+    return _passing(deps, where, deps.catalog.known(dict.fromkeys(item_ids)))
 
 
-def _passing(deps: ToolDeps, item_filter: ItemFilter, item_ids: list[int]) -> list[int]:
-    """The ids, in order, that ``item_filter`` allows."""
-    allowed = deps.retriever.metadata.allowed_ids(item_filter)
+def _passing(deps: ToolDeps, where: ItemFilter, item_ids: list[int]) -> list[int]:
+    """The ids, in order, that ``where`` allows."""
+    allowed = deps.retriever.metadata.allowed_ids(where)
     if allowed is None:
         return list(item_ids)
     allowed_set = set(allowed.tolist())
@@ -101,23 +120,23 @@ def standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
-@tool
-def rank_candidates(
-    deps: Deps,
-    item_ids: list[int],
-    history: list[int] | None = None,
-    ratings: list[float] | None = None,
-    liked: list[int] | None = None,
-    disliked: list[int] | None = None,
-    wanted_genres: list[str] | None = None,
-    unwanted_genres: list[str] | None = None,
+def rank_items(
+    deps: ToolDeps,
+    item_ids: Iterable[int],
+    *,
+    history: Sequence[int] = (),
+    ratings: Sequence[float] = (),
+    liked: Sequence[int] = (),
+    disliked: Sequence[int] = (),
+    wanted_genres: Iterable[str] = (),
+    unwanted_genres: Iterable[str] = (),
     query: str = "",
-    relevance: dict[int, float] | None = None,
-    adjustments: dict[int, float] | None = None,
+    relevance: Mapping[int, float] | None = None,
+    adjustments: Mapping[int, float] | None = None,
     ranker_weight: float = 1.0,
     relevance_weight: float = 1.0,
     keep: int = 50,
-) -> list[dict[str, Any]]:
+) -> list[Ranked]:
     """Score candidates with the DNN ranker for this person and keep the best ``keep``.
 
     ``history`` is newest first. The final score blends the ranker's score with the retrieval
@@ -126,15 +145,15 @@ def rank_candidates(
     candidates = deps.catalog.known(dict.fromkeys(item_ids))
     if not candidates:
         return []
-    known_history = [i for i in (history or []) if i in deps.catalog]
-    aligned = [r for i, r in zip(history or [], ratings or [], strict=False) if i in deps.catalog]
+    known_history = [i for i in history if i in deps.catalog]
+    aligned = [r for i, r in zip(history, ratings, strict=False) if i in deps.catalog]
     context = UserContext(
         history=tuple(known_history),
         ratings=tuple(aligned) if len(aligned) == len(known_history) else (),
-        liked=tuple(deps.catalog.known(liked or [])),
-        disliked=tuple(deps.catalog.known(disliked or [])),
-        wanted_genres=frozenset(wanted_genres or ()),
-        unwanted_genres=frozenset(unwanted_genres or ()),
+        liked=tuple(deps.catalog.known(liked)),
+        disliked=tuple(deps.catalog.known(disliked)),
+        wanted_genres=frozenset(wanted_genres),
+        unwanted_genres=frozenset(unwanted_genres),
         query_vector=deps.retriever.embedder.embed([query])[0] if query.strip() else None,
     )
     model = standardise(np.asarray(deps.scorer.score(context, candidates), dtype=np.float64))
@@ -142,50 +161,36 @@ def rank_candidates(
     adj = np.array([(adjustments or {}).get(i, 0.0) for i in candidates], dtype=np.float64)
     final = ranker_weight * model + relevance_weight * standardise(rel) + adj
     order = np.argsort(-final, kind="stable")[:keep]
-    return [{"item_id": candidates[j], "score": round(float(final[j]), 6)} for j in order]
+    return [Ranked(candidates[j], round(float(final[j]), 6)) for j in order]
 
 
-@tool
-def lookup_item(deps: Deps, item_id: int | None = None, title: str = "") -> dict[str, Any]:
-    """Catalog facts about one item, by id or by (fuzzy) title: title, year, genres, tags, overview."""
+def find_item(deps: ToolDeps, *, item_id: int | None = None, title: str = "") -> Item | None:
+    """The catalog item with ``item_id``, else the best fuzzy match of ``title``; None when
+    neither names a catalog item (a match below ``TITLE_LOOKUP_SCORE`` names nothing)."""
     if item_id is None and title.strip():
         matches = deps.catalog.search_titles(title, limit=1)
-        item_id = matches[0].item.id if matches and matches[0].score >= 80 else None
+        sure = matches and matches[0].score >= TITLE_LOOKUP_SCORE
+        item_id = matches[0].item.id if sure else None
     if item_id is None or item_id not in deps.catalog:
-        return {"found": False, "query": title or item_id}
-    item = deps.catalog.get(item_id)
-    return {
-        "found": True,
-        "item_id": item.id,
-        "title": item.display_title,
-        "year": item.year,
-        "genres": list(item.genres),
-        "tags": list(item.tags[:10]),
-        "overview": item.overview,
-        "mean_rating": item.mean_rating,
-        "ratings": item.popularity,
-    }
+        return None
+    return deps.catalog.get(item_id)
 
 
-@tool
-def rerank_with_llm(
-    deps: Deps, preferences: str, item_ids: list[int], k: int = 10
-) -> dict[str, Any]:
-    """Let the LLM reorder numbered candidates; the guard keeps only candidate items.
+def rerank_items(
+    deps: ToolDeps, preferences: str, item_ids: Iterable[int], k: int = 10
+) -> RerankOutcome:
+    """Let the LLM reorder the candidates; the guard keeps only candidate items.
 
     Without an LLM configured, or when its answer is unusable, the ranker's order stands.
     """
     candidates = deps.catalog.known(dict.fromkeys(item_ids))
     if deps.reranker is None or not candidates:
-        return {"item_ids": candidates[:k], "dropped": [], "fell_back": False, "ran": False}
+        return RerankOutcome(candidates[:k], [], fell_back=False, ran=False)
     result = deps.reranker.rerank(preferences, [deps.catalog.get(i) for i in candidates], k)
-    return {
-        "item_ids": [candidates[p] for p in result.order],
-        "dropped": list(result.dropped),
-        "fell_back": result.fell_back,
-        "ran": True,
-        "error": result.error or "",
-    }
-
-
-ALL_TOOLS = [search_catalog, filter_candidates, rank_candidates, lookup_item, rerank_with_llm]
+    return RerankOutcome(
+        [candidates[p] for p in result.order],
+        list(result.dropped),
+        fell_back=result.fell_back,
+        ran=True,
+        error=result.error or "",
+    )

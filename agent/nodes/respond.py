@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from agent.context import Deps
-from agent.explain import explain, overview_phrase
+from agent.explain import overview_phrase
 from agent.lexicon import mood_score
-from agent.nodes.recommend import profile
-from agent.state import AgentState, Candidate, Preferences, Recommendation
+from agent.state import AgentState, Preferences
+from agent.turn import (
+    preferences,
+    preferences_summary,
+    recommendation,
+    shown_history,
+    user_facts,
+)
+from tools.catalog_tools import find_item
 
 MOOD_WORDS = ("scary", "funny", "dark", "depressing", "romantic", "light")
 
@@ -21,30 +27,15 @@ def _finish(reply: str, action: str, **updates: Any) -> dict[str, Any]:
     return {"messages": [AIMessage(reply)], "reply": reply, "action": action, **updates}
 
 
-def recommendation(
-    candidate: Candidate, prefs: Preferences, history: Sequence[int], deps: Deps
-) -> Recommendation:
-    """One recommendation: the title rendered from the catalog by id, a grounded reason."""
-    catalog = deps.tools.catalog
-    item = catalog.get(candidate.item_id)
-    return Recommendation(
-        item_id=item.id,
-        title=item.display_title,
-        score=round(candidate.score, 4),
-        explanation=explain(item, prefs, catalog, deps.tools.retriever.index, history=history),
-    )
-
-
 def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     catalog = deps.tools.catalog
     k = state.get("k") or deps.config.k
-    prefs = state.get("preferences") or Preferences()
-    history = profile(state, deps).history if state.get("warm") else ()
+    prefs = preferences(state)
+    history = shown_history(state, user_facts(state, deps))
     picks = [c for c in state.get("ranked", []) if c.item_id in catalog][:k]
     recommendations = [recommendation(c, prefs, history, deps) for c in picks]
     if deps.explainer is not None and deps.config.llm_rephrase and recommendations:
-        from agent.nodes.recommend import preferences_summary
         from agent.rephrase import rephrase_reasons
 
         pairs = [(r.title, r.explanation) for r in recommendations]
@@ -67,6 +58,7 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             "clarify",
             recommendations=[],
             last_shown=[],
+            focus=None,
             clarifications=state.get("clarifications", 0) + 1,
         )
     lines = [f"{n}. {r.title} — {r.explanation}" for n, r in enumerate(recommendations, start=1)]
@@ -79,6 +71,7 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         "recommend",
         recommendations=recommendations,
         last_shown=ids,
+        focus=None,  # a new list: "it" means its top item again
         shown=list(dict.fromkeys([*state.get("shown", []), *ids])),
         clarifications=0,
     )
@@ -110,23 +103,27 @@ def clarify(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 
 def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """Answer a question about a shown item from catalog data only."""
+    """Answer a question about a shown item from catalog data only.
+
+    Without a position in the plan, the question is about the item talked about last
+    (``focus``: "how long is it?" after "what is the second one about?"), else the top one.
+    """
     deps = runtime.context
-    catalog = deps.tools.catalog
     plan = state.get("plan")
     shown = state.get("last_shown", [])
-    item_id = None
     if plan is not None and plan.question_title:
-        matches = catalog.search_titles(plan.question_title, limit=1)
-        if not matches or matches[0].score < 80:
+        item = find_item(deps.tools, title=plan.question_title)
+        if item is None:
             return _finish(f"I couldn't find “{plan.question_title}” in the catalog.", "answer")
-        item_id = matches[0].item.id
     else:
-        position = (plan.question_position if plan else None) or 1
+        position = (plan.question_position if plan else None) or state.get("focus") or 1
         if not 1 <= position <= len(shown):
             return _finish(f"I only showed {len(shown)} titles. Which one do you mean?", "answer")
-        item_id = shown[position - 1]
-    item = catalog.get(item_id)
+        item = find_item(deps.tools, item_id=shown[position - 1])
+        if item is None:
+            return _finish(
+                "That title has left the catalog. Which other one do you mean?", "answer"
+            )
     question = (plan.question if plan else "").casefold()
     asked = [m for m in MOOD_WORDS if m in question]
     if asked:

@@ -147,3 +147,17 @@ def test_each_test_writes_to_its_own_copy_of_the_app_database(
     users.record_feedback(user, 4, "liked")
     assert users.feedback(user)["liked"] == [4]
     assert agent_parts.database.read_bytes() == template
+
+
+def test_it_means_the_item_the_conversation_talked_about_last(recommender: Recommender) -> None:
+    first = recommender.reply("I loved Toy Story", thread_id="focus")
+    second_item = recommender.deps.tools.catalog.get(first.recommendations[1].item_id)
+    about = recommender.reply("what is the second one about?", thread_id="focus")
+    assert about.action == "answer" and about.reply.startswith(second_item.display_title)
+    for follow_up in ("how long is it?", "tell me more about it"):
+        reply = recommender.reply(follow_up, thread_id="focus")
+        assert reply.action == "answer", follow_up
+        assert reply.reply.startswith(second_item.display_title), follow_up
+    again = recommender.reply("something else, more animation", thread_id="focus")
+    top = recommender.deps.tools.catalog.get(again.recommendations[0].item_id)
+    assert recommender.reply("is it funny?", thread_id="focus").reply.count(top.display_title) == 1

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from langchain_core.messages import AIMessage
+
 from agent.context import Deps
+from agent.llm import UsageCounter
 from agent.persistence import ACCOUNT_ID_BASE, async_sqlite_checkpointer
 from agent.recommender import Recommender, Reply
 from agent.trace import Stage
@@ -129,3 +134,61 @@ def test_accounts_map_identities_to_stable_user_ids(agent_deps: Deps) -> None:
     assert users.user_id_for("bob") == alice + 1
     assert users.user_id_for("3") == 3  # a catalog user: the demo of the warm path
     assert users.user_id_for("999") > ACCOUNT_ID_BASE  # digits, but no such catalog user
+
+
+class _CountingPlanner:
+    """The offline planner's plans, each billed as one LLM call of ``len(message)`` input tokens;
+    two plans wait for each other so that two turns overlap."""
+
+    def __init__(self, offline: Any, counter: UsageCounter) -> None:
+        self.offline, self.counter = offline, counter
+        self.together = threading.Barrier(2, timeout=10)
+
+    def plan(self, message: str, context: Any) -> Any:
+        self.counter.record(
+            AIMessage(
+                "{}",
+                usage_metadata={
+                    "input_tokens": len(message),
+                    "output_tokens": 1,
+                    "total_tokens": len(message) + 1,
+                },
+            )
+        )
+        self.together.wait()
+        return self.offline.plan(message, context)
+
+
+def test_concurrent_astream_turns_count_only_their_own_llm_use(agent_deps: Deps) -> None:
+    counter = UsageCounter()
+    planner = _CountingPlanner(agent_deps.offline_planner, counter)
+    recommender = Recommender(replace(agent_deps, planner=planner, llm_usage=counter))
+    short, long = "a comedy", "something like Toy Story, but scarier and from the nineties"
+
+    async def both() -> list[tuple[list[Stage], Reply]]:
+        async def turn(text: str, thread: str) -> tuple[list[Stage], Reply]:
+            stages: list[Stage] = []
+            async for event in recommender.astream(text, thread_id=thread):
+                if isinstance(event, Stage):
+                    stages.append(event)
+                else:
+                    return stages, event
+            raise AssertionError("no reply")
+
+        return list(await asyncio.gather(turn(short, "u1"), turn(long, "u2")))
+
+    (_a, first), (_b, second) = asyncio.run(both())
+    assert first.llm.calls == 1 and first.llm.input_tokens == len(short)
+    assert second.llm.calls == 1 and second.llm.input_tokens == len(long)
+    assert counter.calls == 2  # the process-wide counter still sees both
+
+
+def test_it_follows_the_item_talked_about_in_the_stream(recommender: Recommender) -> None:
+    _s, first = _turn(recommender, "I loved Toy Story", "f1")
+    second_item = recommender.deps.tools.catalog.get(first.recommendations[1].item_id)
+    _s, about = _turn(recommender, "what is the second one about?", "f1")
+    assert about.action == "answer" and about.reply.startswith(second_item.display_title)
+    for follow_up in ("how long is it?", "tell me more about it"):
+        _s, reply = _turn(recommender, follow_up, "f1")
+        assert reply.action == "answer"
+        assert reply.reply.startswith(second_item.display_title), follow_up

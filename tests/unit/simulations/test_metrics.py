@@ -4,10 +4,11 @@ import json
 
 import pytest
 
+from agent.llm import Usage
 from simulations.metrics import (
     Cost,
     Price,
-    Usage,
+    UsagePerSession,
     avg_turns_to_success,
     compute_metrics,
     coverage,
@@ -21,7 +22,7 @@ from simulations.metrics import (
     success_rate,
     summarize,
 )
-from simulations.types import BUCKETS, Bucket, LLMUse, SessionRecord, Target, TurnRecord
+from simulations.types import BUCKETS, Bucket, SessionRecord, Target, TurnRecord
 
 TARGET = 99
 
@@ -157,8 +158,8 @@ def test_latency_percentiles_interpolate_linearly() -> None:
 
 
 def priced() -> SessionRecord:
-    llm = LLMUse(calls=2, input_tokens=1000, output_tokens=500)
-    sim = LLMUse(calls=1, input_tokens=300, output_tokens=100)
+    llm = Usage(calls=2, input_tokens=1000, output_tokens=500)
+    sim = Usage(calls=1, input_tokens=300, output_tokens=100)
     turns = [
         TurnRecord(
             turn=n, user="u", action="recommend", recommended=[n], llm=llm, simulator_llm=sim
@@ -171,8 +172,8 @@ def priced() -> SessionRecord:
 def test_llm_use_per_session_and_cost_per_1000_sessions() -> None:
     price = Price(input_per_million=1.0, output_per_million=2.0)
     metrics = compute_metrics([priced(), priced()], **FACTS, price=price)
-    assert metrics.llm == Usage(calls=4, input_tokens=2000, output_tokens=1000)
-    assert metrics.simulator_llm == Usage(calls=2, input_tokens=600, output_tokens=200)
+    assert metrics.llm == UsagePerSession(calls=4, input_tokens=2000, output_tokens=1000)
+    assert metrics.simulator_llm == UsagePerSession(calls=2, input_tokens=600, output_tokens=200)
     # per session: (2000 * 1 + 1000 * 2) / 1e6 = 0.004 and (600 + 200 * 2) / 1e6 = 0.001
     assert metrics.cost_per_1000 == pytest.approx(Cost(recommender=4.0, simulator=1.0, total=5.0))
     free_user = compute_metrics([priced()], **FACTS, price=price, simulator_price=Price(0, 0))

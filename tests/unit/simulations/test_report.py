@@ -3,9 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agent.llm import Usage
 from simulations.metrics import Price, summarize
 from simulations.report import ReportPaths, summary_table, write_report
-from simulations.types import LLMUse, SessionRecord, Target, TurnRecord
+from simulations.types import SessionRecord, Target, TurnRecord
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TARGET = 99
@@ -26,9 +27,9 @@ def session(system: str, index: int, hit_turn: int | None, latency_ms: float) ->
             recommended=[1, 2, TARGET] if n == hit_turn else [1 + n % 2, 3],
             hit=n == hit_turn,
             latency_ms=latency_ms * n,
-            llm=LLMUse(calls=1, input_tokens=800, output_tokens=120)
+            llm=Usage(calls=1, input_tokens=800, output_tokens=120)
             if system == "agent"
-            else LLMUse(),
+            else Usage(),
         )
         for n in range(1, last + 1)
     ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from agent.context import Deps
-from tools.catalog_tools import (
+from tools.langchain_tools import (
     ALL_TOOLS,
     filter_candidates,
     lookup_item,
