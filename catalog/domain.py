@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from catalog.errors import UnknownItemError
-
-if TYPE_CHECKING:
-    from catalog.titles import TitleIndex, TitleMatch
+from catalog.titles import TitleIndex, TitleMatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +101,9 @@ class Catalog:
         return tuple(sorted({genre for item in self.items for genre in item.genres}))
 
     @cached_property
-    def _titles(self) -> TitleIndex:
-        from catalog.titles import TitleIndex
-
+    def _titles(self) -> TitleIndex[Item]:
         return TitleIndex(self.items)
 
-    def search_titles(self, query: str, limit: int = 5) -> list[TitleMatch]:
+    def search_titles(self, query: str, limit: int = 5) -> list[TitleMatch[Item]]:
         """Ranked fuzzy title matches with scores; see :mod:`catalog.titles`."""
         return self._titles.search(query, limit=limit)

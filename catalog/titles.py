@@ -22,12 +22,11 @@ import heapq
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
-
-from catalog.domain import Item
 
 MIN_SCORE = 50.0  # below this a "match" is noise and is dropped
 SURE_SCORE = 90.0
@@ -147,11 +146,28 @@ def _short_title(main: str) -> str | None:
 # --- Search --------------------------------------------------------------------------------------
 
 
+class Titled(Protocol):
+    """What title search needs of an item; :class:`catalog.domain.Item` has it. Searching a
+    protocol, not the catalog's own type, keeps this module below ``catalog.domain``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def year(self) -> int | None: ...
+    @property
+    def popularity(self) -> int: ...
+
+
+T = TypeVar("T", bound=Titled)
+
+
 @dataclass(frozen=True, slots=True)
-class TitleMatch:
+class TitleMatch(Generic[T]):
     """One item found for a title query; ``alias`` is the name of the item that matched."""
 
-    item: Item
+    item: T
     score: float  # 0..100, higher is better
     sure: bool  # only ever true for the first match of a search
     alias: str
@@ -218,7 +234,7 @@ def _year_penalty(wanted: int | None, actual: int | None) -> float:
     return NEAR_YEAR_PENALTY if gap == 1 else WRONG_YEAR_PENALTY
 
 
-def _obscurity_penalties(items: list[Item]) -> list[float]:
+def _obscurity_penalties(items: Sequence[Titled]) -> list[float]:
     """Up to ``POPULARITY_PRIOR`` points per item, zero for the most popular, on a log scale."""
     scale = math.log1p(max((item.popularity for item in items), default=0))
     if scale <= 0:
@@ -228,7 +244,7 @@ def _obscurity_penalties(items: list[Item]) -> list[float]:
     ]
 
 
-def _item_aliases(item: Item, position: int) -> Iterator[_Alias]:
+def _item_aliases(item: Titled, position: int) -> Iterator[_Alias]:
     """Every alias of an item with its key; the short title only when it is new."""
     names = title_aliases(item.title)
     for name in names:
@@ -257,7 +273,7 @@ def _is_sure(scores: list[float]) -> bool:
     return len(scores) == 1 or scores[0] - scores[1] >= SURE_MARGIN
 
 
-class TitleIndex:
+class TitleIndex(Generic[T]):
     """Fuzzy title search over a fixed set of items.
 
     Alias keys are computed once. A query scores every key in rapidfuzz's C++ ``process.extract``
@@ -265,7 +281,7 @@ class TitleIndex:
     milliseconds.
     """
 
-    def __init__(self, items: Iterable[Item]) -> None:
+    def __init__(self, items: Iterable[T]) -> None:
         self._items = list(items)
         self._obscurity = _obscurity_penalties(self._items)
         self._aliases = [
@@ -279,7 +295,7 @@ class TitleIndex:
     def __len__(self) -> int:
         return len(self._items)
 
-    def search(self, query: str, limit: int = 5) -> list[TitleMatch]:
+    def search(self, query: str, limit: int = 5) -> list[TitleMatch[T]]:
         """Up to ``limit`` distinct items whose titles match ``query``, best first.
 
         Only the first match can be ``sure``; matches scoring under ``MIN_SCORE`` are dropped,

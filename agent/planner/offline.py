@@ -5,7 +5,7 @@ How a message is read (each step claims words, so later steps see only what is l
 1. The message is cut to ``MAX_SCAN_CHARS`` (a 100 KB paste is read by its start, in a few
    milliseconds) and split into normalised words (:func:`~agent.planner.words.read_words`).
 2. Titles (exact and typo-tolerant, with the false-positive rules of
-   :mod:`agent.planner.titles`), eras ("the 90s", "before 1990", "recent", "older",
+   :mod:`agent.planner.title_spotter`), eras ("the 90s", "before 1990", "recent", "older",
    :mod:`agent.planner.eras`), positions in the last list ("the second one", "#3", "the first
    two", "it", :mod:`agent.planner.positions`), titles the catalog lacks
    (:mod:`agent.planner.unknown_titles`), then the genre and mood phrases of
@@ -64,7 +64,7 @@ from agent.planner.cues import (
 )
 from agent.planner.eras import find_eras
 from agent.planner.positions import PositionRef, find_positions
-from agent.planner.titles import TitleSpotter
+from agent.planner.title_spotter import TitleSpotter
 from agent.planner.unknown_titles import UnknownTitleFinder
 from agent.planner.walk import (
     Cue,

@@ -29,7 +29,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from agent.planner.titles import MAX_TITLE_WORDS, list_continues
+from agent.planner.title_spotter import MAX_TITLE_WORDS, list_continues
 from agent.planner.words import FILLER_WORDS, SHOUTING_SHARE, STOPWORDS, Word, word_set
 
 # Words that join the capitalised words of a title: "Lord of the Flies", "Zing and Blorp".

@@ -2,11 +2,12 @@
 
 A message becomes normalised :class:`Word` objects that remember where they came from (offsets,
 the punctuation before them, sentence starts, quotes), so the later steps — titles
-(:mod:`agent.planner.titles`), eras, positions and cue phrases — work on words, not characters.
+(:mod:`agent.planner.title_spotter`), eras, positions and cue phrases — work on words, not
+characters.
 
 The word lists: ``STOPWORDS`` are function words, kept inside a vibe phrase and trimmed at its
 edges; ``FILLER_WORDS`` are request and chat words that describe nothing; ``COMMON_WORDS`` are
-everyday English, and a title made only of them is "plain" (:mod:`agent.planner.titles`).
+everyday English, and a title made only of them is "plain" (:mod:`agent.planner.title_spotter`).
 """
 
 from __future__ import annotations
