@@ -24,6 +24,7 @@ from agent.settings import Settings
 from catalog.domain import Item
 from catalog.enrichment import Enrichment, EnrichmentStore, Source
 from catalog.store import Store
+from simulations.metrics import Price
 
 RULES_VERSION = "rules-1"  # bump when the rules below change what they write
 MIN_FIELDS = 3  # an answer with fewer of the five labelled lines is not a description
@@ -34,19 +35,6 @@ class ChatModel(Protocol):
     """What the job needs of a chat model: ``ChatOpenAI`` or a test's fake."""
 
     def invoke(self, input: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Prices:
-    """USD per million tokens, for the cost line of the report."""
-
-    input_per_million: float = 0.0
-    output_per_million: float = 0.0
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (
-            input_tokens * self.input_per_million + output_tokens * self.output_per_million
-        ) / 1e6
 
 
 @dataclass
@@ -95,7 +83,7 @@ def enrich_with_llm(
     *,
     concurrency: int = 4,
     limit: int | None = None,
-    prices: Prices | None = None,
+    price: Price | None = None,
     counter: UsageCounter | None = None,
     prompt_version: str = ENRICH_PROMPT_VERSION,
     progress: bool = True,
@@ -134,8 +122,9 @@ def enrich_with_llm(
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: drop what has not started
         bar.close()
     report.usage = _difference(counter.snapshot(), before)
-    costs = prices or Prices()
-    report.cost_usd = costs.cost(report.usage.input_tokens, report.usage.output_tokens)
+    report.cost_usd = (price or Price(0.0, 0.0)).cost(
+        report.usage.input_tokens, report.usage.output_tokens
+    )
     return report
 
 
@@ -333,7 +322,7 @@ def enrich_catalog(
             enrichments,
             concurrency=settings.enrich_concurrency,
             limit=limit,
-            prices=Prices(
+            price=Price(
                 settings.llm_price_input_per_million, settings.llm_price_output_per_million
             ),
             progress=progress,

@@ -17,13 +17,13 @@ from catalog.store import Store
 from jobs.enrich import (
     RULES_VERSION,
     EnrichReport,
-    Prices,
     enrich_with_llm,
     enrich_with_rules,
     format_enrichment,
     parse_enrichment,
     rules_enrichment,
 )
+from simulations.metrics import Price
 from tests.unit.agent.test_prompts import check_golden
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def test_long_fields_are_cut() -> None:
 def test_every_item_is_described_once_and_counted(store: EnrichmentStore) -> None:
     model = ScriptedChat()
     counter = UsageCounter()
-    report = run(model, store, counter=counter, prices=Prices(0.15, 0.60))
+    report = run(model, store, counter=counter, price=Price(0.15, 0.60))
     assert (report.enriched, report.already, report.remaining, report.failed) == (4, 0, 0, {})
     assert report.usage.calls == 4 and counter.calls == 4
     assert (report.usage.input_tokens, report.usage.output_tokens) == (400, 120)
@@ -211,7 +211,7 @@ def test_real_client_against_the_stub(store: EnrichmentStore, llm_stub: LLMStub)
     llm_stub.enqueue(ANSWER, usage=(150, 45))
     llm_stub.enqueue(status=500)
     report = enrich_with_llm(
-        model, ITEMS[1:3], store, concurrency=1, prices=Prices(1.0, 2.0), progress=False
+        model, ITEMS[1:3], store, concurrency=1, price=Price(1.0, 2.0), progress=False
     )
     assert report.enriched == 1 and list(report.failed) == [10]
     assert "Error code: 500" in report.failed[10]
