@@ -7,7 +7,6 @@ person meant, since that is how the agent turns titles into ids.
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -632,7 +631,7 @@ def test_vibe(planner: OfflinePlanner, message: str, vibe: str) -> None:
     assert planner.plan(message, EMPTY).vibe == vibe
 
 
-# --- Odd input and speed -------------------------------------------------------------------------
+# --- Odd input and scale -------------------------------------------------------------------------
 
 
 def test_only_the_start_of_a_huge_message_is_read(planner: OfflinePlanner) -> None:
@@ -674,17 +673,16 @@ def _synthetic_catalog(size: int) -> Catalog:
     )
 
 
-def test_planning_is_fast_on_a_large_catalog() -> None:
-    planner = OfflinePlanner(_synthetic_catalog(10_000))
+def test_a_large_catalog_reads_the_same_plans(planner: OfflinePlanner) -> None:
+    """10,000 more titles to scan change nothing it reads (its speed: benchmarks/planner.py)."""
+    large = OfflinePlanner(_synthetic_catalog(10_000), current_year=2018)
     messages = [
         "Something like Incepton, but less depressing and not from the 80s",
         "I loved Toy Story, Fnding Nemo and Up but hated Aliens; no horror, something cozy",
         "a heist in dreams, mind-bending, " * 60,
     ]
-    timings = []
-    for message in messages * 5:
-        started = time.perf_counter()
-        planner.plan(message, SHOWN)
-        timings.append(time.perf_counter() - started)
-    # ~1-5 ms each on a quiet machine; the band leaves room for a busy CI box
-    assert sorted(timings)[len(timings) // 2] < 0.02
+    for message in messages:
+        assert large.plan(message, SHOWN) == planner.plan(message, SHOWN), message
+    plan = large.plan(messages[1], SHOWN)
+    assert plan.liked_titles == ["Toy Story (1995)", "Finding Nemo (2003)"]
+    assert plan.exclude_genres == ["Horror"]
