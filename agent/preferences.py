@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from agent.plan import Plan
 from agent.state import Preferences
 from catalog.domain import Catalog
-
-LINK_SCORE = 90.0  # a title match this good is taken without comment
-GUESS_SCORE = 80.0  # this good is taken, and the reply says which item it took
+from catalog.titles import SURE_SCORE
 
 
 @dataclass
@@ -30,12 +28,12 @@ def resolve_titles(catalog: Catalog, titles: Iterable[str]) -> Resolution:
     for title in titles:
         matches = catalog.search_titles(title, limit=3)
         best = matches[0] if matches else None
-        if best is None or best.score < GUESS_SCORE:
+        if best is None or not best.usable:
             result.unresolved.append(title)
             continue
         if best.item.id not in result.ids:
             result.ids.append(best.item.id)
-        if not best.sure and best.score < LINK_SCORE:
+        if not best.sure and best.score < SURE_SCORE:
             result.notes.append(f"I took “{title}” to mean {best.item.display_title}.")
     return result
 

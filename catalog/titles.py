@@ -14,6 +14,11 @@ Scoring, in points out of 100 (each rule has a named constant below):
   the alias does not have; and up to ``POPULARITY_PRIOR`` points for obscurity, which breaks ties
   between equally good matches in favour of the better known item.
 * sure: the top match scores at least ``SURE_SCORE`` and beats the runner-up by ``SURE_MARGIN``.
+
+What a score is good for is one policy, here, read through :class:`TitleMatch`: ``sure`` is taken
+without comment, ``usable`` (``USABLE_SCORE``) is taken as the title meant but a reply says which
+item it took, ``plausible`` (``PLAUSIBLE_SCORE``) is only offered as "did you mean", and
+``names_it`` (``NAMING_SCORE``) says a phrase would be read as that title's name.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ from typing import Generic, Protocol, TypeVar
 from rapidfuzz import fuzz, process
 
 MIN_SCORE = 50.0  # below this a "match" is noise and is dropped
-SURE_SCORE = 90.0
+SURE_SCORE = 90.0  # with SURE_MARGIN: taken without comment
+USABLE_SCORE = 80.0  # taken as the title meant; below SURE_SCORE a reply says which item it took
+PLAUSIBLE_SCORE = 60.0  # worth offering as "did you mean"
+NAMING_SCORE = 95.0  # a phrase this close to a title reads as its name ("toys", "boyhood")
 SURE_MARGIN = 5.0  # more than the popularity prior, so equal titles are never sure without a year
 CONTAINED_BASE = 60.0  # the query is a few words of a long title: "harry potter"
 CONTAINED_TOP = 85.0  # ... or most of it; still below SURE_SCORE
@@ -171,6 +179,21 @@ class TitleMatch(Generic[T]):
     score: float  # 0..100, higher is better
     sure: bool  # only ever true for the first match of a search
     alias: str
+
+    @property
+    def usable(self) -> bool:
+        """Good enough to act on as the title meant (if not ``sure``, say which item it took)."""
+        return self.score >= USABLE_SCORE
+
+    @property
+    def plausible(self) -> bool:
+        """Worth offering as a guess: "did you mean …?"."""
+        return self.score >= PLAUSIBLE_SCORE
+
+    @property
+    def names_it(self) -> bool:
+        """Close enough that the query reads as this title's name, not as ordinary words."""
+        return self.score >= NAMING_SCORE
 
 
 @dataclass(frozen=True, slots=True)

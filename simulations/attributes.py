@@ -28,7 +28,6 @@ Similar = Callable[[int, Sequence[int]], int | None]
 LIKED_RATING = 3.5  # history items rated at least this may be named as "I loved X"
 MAX_SIMILAR_PICKS = 5  # asks for a similar liked item whose title does not leak
 MOOD_MIN_SCORE = 0.35
-TITLE_LIKE_SCORE = 95.0  # tags and plot words this close to some film's title are not said
 NOUN_CUES = frozenset(
     str.split("a an the his her their its of by with into from for about new young")
 )
@@ -204,7 +203,7 @@ def _spoken_title(item: Item) -> str:
 
 def _names_a_film(catalog: Catalog, phrase: str) -> bool:
     """The recommender would read the phrase as a title ("toys", "boyhood")."""
-    return any(m.score >= TITLE_LIKE_SCORE for m in catalog.search_titles(phrase, 1))
+    return any(m.names_it for m in catalog.search_titles(phrase, 1))
 
 
 @lru_cache(maxsize=8)

@@ -19,7 +19,6 @@ from ranker.types import UserContext
 from tools.deps import ToolDeps
 
 HitSource = Literal["text", "items", "popular", "ranker"]
-TITLE_LOOKUP_SCORE = 80.0  # a fuzzy title match this good names the item
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +165,10 @@ def rank_items(
 
 def find_item(deps: ToolDeps, *, item_id: int | None = None, title: str = "") -> Item | None:
     """The catalog item with ``item_id``, else the best fuzzy match of ``title``; None when
-    neither names a catalog item (a match below ``TITLE_LOOKUP_SCORE`` names nothing)."""
+    neither names a catalog item (a match that is not ``usable`` names nothing)."""
     if item_id is None and title.strip():
         matches = deps.catalog.search_titles(title, limit=1)
-        sure = matches and matches[0].score >= TITLE_LOOKUP_SCORE
-        item_id = matches[0].item.id if sure else None
+        item_id = matches[0].item.id if matches and matches[0].usable else None
     if item_id is None or item_id not in deps.catalog:
         return None
     return deps.catalog.get(item_id)

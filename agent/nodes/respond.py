@@ -84,7 +84,7 @@ def clarify(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     catalog = runtime.context.tools.catalog
     for title in unresolved[:1]:
         guesses = [
-            m.item.display_title for m in catalog.search_titles(title, limit=3) if m.score >= 60
+            m.item.display_title for m in catalog.search_titles(title, limit=3) if m.plausible
         ]
         if guesses:
             parts.append("Did you mean " + " or ".join(guesses) + "?")
