@@ -10,26 +10,30 @@ from ranker.conversation import ConversationModel
 from tools.deps import ToolDeps
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from agent.llm import UsageCounter
     from agent.persistence import UserData
     from agent.planner.base import Planner
 
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """The agent's knobs (from settings): list sizes, thresholds, the clarification budget."""
+    """The agent's knobs: list sizes, thresholds, the clarification budget. Built from
+    ``Settings`` by ``agent.wiring.agent_config``, where every default (and its meaning) lives."""
 
-    k: int = 10
-    retrieve_k: int = 1000  # candidates per retrieval source (the funnel: docs/ranker.md)
-    rank_keep: int = 50
-    rerank_top: int = 20
-    warm_threshold: int = 20  # known interactions from which a user takes the warm path
-    max_clarifications: int = 2
-    max_history: int = 50
-    llm_rerank: bool = True
-    llm_rerank_warm: bool = False  # route known users away from the LLM (a cost lever)
-    llm_rephrase: bool = False  # let the LLM reword the grounded reasons (one extra call)
-    llm_history_items: int = 10  # newest history titles an LLM prompt shows (a cost lever)
-    max_message_chars: int = 4000
+    k: int
+    retrieve_k: int  # candidates per retrieval source (the funnel: docs/ranker.md)
+    rank_keep: int
+    rerank_top: int
+    warm_threshold: int  # known interactions from which a user takes the warm path
+    max_clarifications: int
+    max_history: int
+    llm_rerank: bool
+    llm_rerank_warm: bool  # route known users away from the LLM (a cost lever)
+    llm_rephrase: bool  # let the LLM reword the grounded reasons (one extra call)
+    llm_history_items: int  # newest history titles an LLM prompt shows (a cost lever)
+    max_message_chars: int
 
 
 @dataclass
@@ -68,10 +72,10 @@ class Deps:
     planner: Planner
     offline_planner: Planner
     users: UserData
-    config: AgentConfig = field(default_factory=AgentConfig)
+    config: AgentConfig
     counters: Counters = field(default_factory=Counters)
-    llm_usage: object | None = None  # agent.llm.UsageCounter when an LLM is configured
-    explainer: object | None = None  # the chat model that may reword reasons (agent/rephrase.py)
+    llm_usage: UsageCounter | None = None  # when an LLM is configured
+    explainer: BaseChatModel | None = None  # the chat model that may reword reasons (rephrase.py)
 
     def with_conversation(self, conversation: ConversationModel) -> Deps:
         """The same dependencies with another conversation model (a cross-validation fold)."""

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=20, ge=0, description="Known interactions for the warm path."
     )
     max_clarifications: int = Field(default=2, ge=0, description="Clarifying questions in a row.")
+    max_message_chars: int = Field(
+        default=4000, ge=1, description="Longer messages are read up to this many characters."
+    )
     llm_rerank: bool = Field(
         default=True, description="Use the LLM reranker when an LLM is configured."
     )

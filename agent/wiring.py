@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.context import AgentConfig, Deps
 from agent.persistence import UserData
@@ -19,8 +20,15 @@ from ranker.protocol import leave_last_out
 from tools.deps import ToolDeps
 from tools.reranker import Reranker, UsageSink
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from agent.llm import UsageCounter
+    from agent.planner.base import Planner
+
 
 def agent_config(settings: Settings) -> AgentConfig:
+    """The agent's knobs; their defaults live in ``Settings`` only."""
     return AgentConfig(
         k=settings.k,
         retrieve_k=settings.retrieve_k,
@@ -33,15 +41,18 @@ def agent_config(settings: Settings) -> AgentConfig:
         llm_rerank_warm=settings.llm_rerank_warm,
         llm_rephrase=settings.llm_rephrase,
         llm_history_items=settings.llm_history_items,
+        max_message_chars=settings.max_message_chars,
     )
 
 
 @dataclass
 class LLMParts:
-    planner: Any = None
-    reranker: Any = None
-    usage: Any = None
-    model: Any = None
+    """What an LLM adds: its planner, reranker, usage counter and the chat model itself."""
+
+    planner: Planner | None = None
+    reranker: Reranker | None = None
+    usage: UsageCounter | None = None
+    model: BaseChatModel | None = None
 
 
 def chat_model(settings: Settings, *, cache: bool | None = None) -> Any:
@@ -98,8 +109,12 @@ def llm_reranker(settings: Settings, model: Any, counter: UsageSink | None) -> R
     return LLMReranker(model, prompt=rerank_messages, counter=counter)
 
 
-def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
-    """Open the built artifacts and assemble every dependency the graph's nodes use."""
+def build_deps(
+    settings: Settings, *, embedder: Embedder | None = None, llm: LLMParts | None = None
+) -> Deps:
+    """Open the built artifacts and assemble every dependency the graph's nodes use.
+
+    ``llm`` replaces the LLM parts the settings describe (tests inject fakes there)."""
     configure_threads(1)
     config = settings.build_config()
     embedder = embedder or SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)
@@ -114,14 +129,34 @@ def build_deps(settings: Settings, *, embedder: Embedder | None = None) -> Deps:
         catalog, content, visible_interactions(interactions, leave_last_out(interactions))
     )
     scorer = load_scorer(RankerPaths(config.artifacts), features)
-    offline = OfflinePlanner(catalog)
-    llm = llm_parts(settings, catalog.genres)
-    tools = ToolDeps(catalog, artifacts.retriever, scorer, reranker=llm.reranker)
+    tools = ToolDeps(catalog, artifacts.retriever, scorer)
+    return assemble_deps(settings, tools=tools, users=UserData(store), llm=llm)
+
+
+def assemble_deps(
+    settings: Settings,
+    *,
+    tools: ToolDeps,
+    users: UserData,
+    llm: LLMParts | None = None,
+    offline_planner: Planner | None = None,
+) -> Deps:
+    """``Deps`` from parts already built: the second half of :func:`build_deps`, and the one
+    place tests and lever runs put their own tools, stores, planners or LLM parts.
+
+    ``llm`` None means the LLM the settings describe (none when offline); its reranker, if any,
+    joins ``tools``.
+    """
+    offline = offline_planner or OfflinePlanner(tools.catalog)
+    llm = llm if llm is not None else llm_parts(settings, tools.catalog.genres)
+    if llm.reranker is not None:
+        tools = copy.copy(tools)
+        tools.reranker = llm.reranker
     return Deps(
         tools=tools,
         planner=llm.planner or offline,
         offline_planner=offline,
-        users=UserData(store),
+        users=users,
         config=agent_config(settings),
         llm_usage=llm.usage,
         explainer=llm.model,

@@ -119,23 +119,11 @@ def lever_settings(settings: Settings, lever: str) -> Settings:
 
 def lever_deps(settings: Settings, deps: Any, lever: str) -> Any:
     """The agent's dependencies with their own LLM parts and knobs for one lever."""
-    from dataclasses import replace
-
-    from agent.wiring import agent_config, llm_parts
-    from tools.deps import ToolDeps
+    from agent.wiring import assemble_deps
 
     pulled = lever_settings(settings, lever)
-    parts = llm_parts(pulled, deps.tools.catalog.genres)
-    tools = ToolDeps(
-        deps.tools.catalog, deps.tools.retriever, deps.tools.scorer, reranker=parts.reranker
-    )
-    return replace(
-        deps,
-        tools=tools,
-        planner=parts.planner or deps.offline_planner,
-        config=agent_config(pulled),
-        llm_usage=parts.usage,
-        explainer=parts.model,
+    return assemble_deps(
+        pulled, tools=deps.tools, users=deps.users, offline_planner=deps.offline_planner
     )
 
 

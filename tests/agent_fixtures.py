@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.context import AgentConfig, Deps
+from agent.context import Deps
 from agent.persistence import UserData
 from agent.planner.offline import OfflinePlanner
 from agent.recommender import Recommender
+from agent.settings import Settings
+from agent.wiring import assemble_deps
 from catalog.artifacts import open_artifacts
 from catalog.build import BuildConfig, build
 from catalog.store import Store
@@ -79,12 +81,11 @@ def agent_deps(
 ) -> Iterator[Deps]:
     monkeypatch.setenv("LANGGRAPH_STRICT_MSGPACK", "true")
     store = Store(fresh_database(agent_parts.database, tmp_path / "agent-home" / "app.db"))
-    yield Deps(
+    yield assemble_deps(
+        Settings(k=3, warm_threshold=5),
         tools=agent_parts.tools,
-        planner=agent_parts.planner,
-        offline_planner=agent_parts.planner,
         users=UserData(store),
-        config=AgentConfig(k=3, warm_threshold=5),
+        offline_planner=agent_parts.planner,
     )
     store.close()
 

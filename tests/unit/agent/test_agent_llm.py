@@ -6,7 +6,6 @@ outside the candidate set may reach the reply, and the state records what the gu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +15,8 @@ from agent.llm import UsageCounter, make_chat_model
 from agent.planner.llm import LLMPlanner
 from agent.prompts import rerank_messages
 from agent.recommender import Recommender
-from tools.deps import ToolDeps
+from agent.settings import Settings
+from agent.wiring import LLMParts, assemble_deps
 from tools.reranker import LLMReranker
 
 if TYPE_CHECKING:
@@ -26,16 +26,21 @@ if TYPE_CHECKING:
 def llm_agent(deps: Deps, stub: LLMStub) -> Recommender:
     usage = UsageCounter()
     model = make_chat_model(stub.base_url, "stub-model", "sk-test", timeout=2, max_retries=0)
-    tools = ToolDeps(
-        deps.tools.catalog,
-        deps.tools.retriever,
-        deps.tools.scorer,
+    parts = LLMParts(
+        planner=LLMPlanner(model, deps.tools.catalog.genres, method="json_schema", counter=usage),
         reranker=LLMReranker(model, prompt=rerank_messages, counter=usage),
+        usage=usage,
     )
-    planner = LLMPlanner(model, deps.tools.catalog.genres, method="json_schema", counter=usage)
-    config = replace(deps.config, k=3, rerank_top=5)
-    llm_deps = Deps(tools, planner, deps.offline_planner, deps.users, config, llm_usage=usage)
-    return Recommender(llm_deps)
+    settings = Settings(k=3, rerank_top=5, warm_threshold=deps.config.warm_threshold)
+    return Recommender(
+        assemble_deps(
+            settings,
+            tools=deps.tools,
+            users=deps.users,
+            llm=parts,
+            offline_planner=deps.offline_planner,
+        )
+    )
 
 
 PLAN = {"action": "recommend", "liked_titles": ["Toy Story"], "include_genres": ["Animation"]}

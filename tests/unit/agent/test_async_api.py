@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,9 @@ from agent.context import Deps
 from agent.llm import UsageCounter
 from agent.persistence import ACCOUNT_ID_BASE, async_sqlite_checkpointer
 from agent.recommender import Recommender, Reply
+from agent.settings import Settings
 from agent.trace import Stage
+from agent.wiring import LLMParts, assemble_deps
 
 
 def _turn(
@@ -162,7 +163,11 @@ class _CountingPlanner:
 def test_concurrent_astream_turns_count_only_their_own_llm_use(agent_deps: Deps) -> None:
     counter = UsageCounter()
     planner = _CountingPlanner(agent_deps.offline_planner, counter)
-    recommender = Recommender(replace(agent_deps, planner=planner, llm_usage=counter))
+    parts = LLMParts(planner=planner, usage=counter)  # type: ignore[arg-type]
+    settings = Settings(k=agent_deps.config.k, warm_threshold=agent_deps.config.warm_threshold)
+    recommender = Recommender(
+        assemble_deps(settings, tools=agent_deps.tools, users=agent_deps.users, llm=parts)
+    )
     short, long = "a comedy", "something like Toy Story, but scarier and from the nineties"
 
     async def both() -> list[tuple[list[Stage], Reply]]:

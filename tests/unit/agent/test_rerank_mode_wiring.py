@@ -4,7 +4,6 @@ from those parts that follows the verbalizer's logprobs (real ChatOpenAI client,
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,9 +13,8 @@ from agent.context import Deps
 from agent.llm import UsageCounter
 from agent.recommender import Recommender
 from agent.settings import Settings
-from agent.wiring import llm_parts, llm_reranker
+from agent.wiring import assemble_deps, llm_parts, llm_reranker
 from catalog.domain import Item
-from tools.deps import ToolDeps
 from tools.rerank_modes import PointwiseReranker, VerbalizerReranker
 from tools.reranker import LLMReranker
 
@@ -58,21 +56,14 @@ def test_a_verbalizer_agent_from_settings_reorders_by_logprobs(
         llm_timeout_s=5,
         llm_max_retries=0,
     )
-    parts = llm_parts(settings, agent_deps.tools.catalog.genres)
-    tools = ToolDeps(
-        agent_deps.tools.catalog,
-        agent_deps.tools.retriever,
-        agent_deps.tools.scorer,
-        reranker=parts.reranker,
+    tuned = settings.model_copy(
+        update={"k": 3, "rerank_top": 5, "warm_threshold": agent_deps.config.warm_threshold}
     )
-    config = replace(agent_deps.config, k=3, rerank_top=5)
-    deps = Deps(
-        tools,
-        parts.planner,
-        agent_deps.offline_planner,
-        agent_deps.users,
-        config,
-        llm_usage=parts.usage,
+    deps = assemble_deps(
+        tuned,
+        tools=agent_deps.tools,
+        users=agent_deps.users,
+        offline_planner=agent_deps.offline_planner,
     )
     agent = Recommender(deps)
     llm_stub.enqueue_json(PLAN)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.context import AgentConfig, Deps
+from agent.context import Deps
 from agent.persistence import UserData
-from agent.planner.offline import OfflinePlanner
+from agent.settings import Settings
+from agent.wiring import assemble_deps, llm_parts
 from catalog.artifacts import open_artifacts
 from catalog.build import BuildConfig, build
 from catalog.domain import Interaction
@@ -41,15 +42,12 @@ def deps(tmp_path_factory: pytest.TempPathFactory) -> Deps:
     build(config, embedder, progress=False, log=lambda _msg: None)
     artifacts = open_artifacts(config, embedder)
     store = Store(config.database_url)
-    planner = OfflinePlanner(artifacts.catalog)
-    return Deps(
+    return assemble_deps(
+        Settings(k=3),
         tools=ToolDeps(
             artifacts.catalog, artifacts.retriever, PopularityScorer.fit(store.interactions())
         ),
-        planner=planner,
-        offline_planner=planner,
         users=UserData(store),
-        config=AgentConfig(k=3),
     )
 
 
@@ -184,10 +182,8 @@ def test_llm_users_and_the_llm_rerank_system_through_the_real_client(
     """--llm: the simulated user is the configured LLM (here the loopback stub). The first
     request is the opening message; everything after it fails, and every part falls back
     (planner → rules, rerank → ranker order, simulated user → rules) without losing a session."""
-    from dataclasses import replace
 
     from agent.settings import Settings
-    from agent.wiring import llm_parts
     from simulations.main import load_scenario, simulate
 
     settings = Settings(
@@ -196,11 +192,12 @@ def test_llm_users_and_the_llm_rerank_system_through_the_real_client(
         llm_max_retries=0,
         llm_timeout_s=5,
     )
-    parts = llm_parts(settings, deps.tools.catalog.genres)
-    tools = ToolDeps(
-        deps.tools.catalog, deps.tools.retriever, deps.tools.scorer, reranker=parts.reranker
+    with_llm = assemble_deps(
+        Settings(k=3),
+        tools=deps.tools,
+        users=deps.users,
+        llm=llm_parts(settings, deps.tools.catalog.genres),
     )
-    with_llm = replace(deps, planner=parts.planner, tools=tools, llm_usage=parts.usage)
     monkeypatch.setattr("agent.wiring.build_deps", lambda settings, embedder=None: with_llm)
     llm_stub.enqueue("Something funny with toys that come alive, please.")  # type: ignore[attr-defined]
     config = load_scenario(
