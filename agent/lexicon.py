@@ -18,10 +18,11 @@ neighbours down.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+
+from catalog.folding import fold_accents
 
 # --- Genres --------------------------------------------------------------------------------------
 
@@ -130,9 +131,8 @@ def _mood(up: str, down: str, words: str) -> Mood:
 
 def normalize_text(text: str) -> str:
     """Lowercase, strip accents, and turn everything but letters and digits into single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", bare.casefold().replace("'", "")).split())
+    bare = fold_accents(text).casefold().replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", bare).split())
 
 
 MOODS: dict[str, Mood] = {

@@ -26,12 +26,13 @@ from __future__ import annotations
 import heapq
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
+
+from catalog.folding import fold_accents
 
 MIN_SCORE = 50.0  # below this a "match" is noise and is dropped
 SURE_SCORE = 90.0  # with SURE_MARGIN: taken without comment
@@ -79,15 +80,6 @@ _TRAILING_ARTICLE = re.compile(
 _APOSTROPHES = re.compile(r"[’‘`ʼ]")
 _ELISION = re.compile(r"\b([ld])'")  # "l'avventura", "d'amelie": the article is a word of its own
 _NON_WORD = re.compile(r"[\W_]+")
-# Letters NFKD does not decompose into an ASCII base letter.
-_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "þ": "th"})
-
-
-def _fold(text: str) -> str:
-    """Lowercase and strip accents ("Amélie" -> "amelie"), so spelling variants compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return bare.casefold().translate(_LETTERS)
 
 
 def normalize_title(text: str) -> str:
@@ -97,7 +89,7 @@ def normalize_title(text: str) -> str:
     turns punctuation into spaces (apostrophes inside words vanish: "schindler's" ->
     "schindlers"). Articles are kept; :func:`title_key` drops them for matching.
     """
-    folded = _APOSTROPHES.sub("'", _fold(text)).strip()
+    folded = _APOSTROPHES.sub("'", fold_accents(text).casefold()).strip()
     folded = _TRAILING_ARTICLE.sub(r"\g<article> \g<body>", folded)
     folded = _ELISION.sub(r"\1 ", folded).replace("'", "").replace("&", " and ")
     return " ".join(_NON_WORD.sub(" ", folded).split())

@@ -19,13 +19,13 @@ those words at all.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from catalog.folding import fold_accents
 from catalog.titles import normalize_title, split_title_year, title_aliases, title_key
 
 FUZZY_RATIO = 90.0
@@ -92,9 +92,7 @@ def title_names(title: str) -> tuple[TitleName, ...]:
 
 def _fold_keep_case(text: str) -> str:
     """Strip accents and in-word apostrophes, keeping case: "Amélie's" -> "Amelies"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"(?<=\w)['’](?=\w)", "", bare)
+    return re.sub(r"(?<=\w)['’](?=\w)", "", fold_accents(text))
 
 
 def _contains(words: list[str], name: tuple[str, ...]) -> bool:
