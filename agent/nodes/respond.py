@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import Deps
 from agent.explain import overview_phrase
-from agent.lexicon import mood_score
+from agent.lexicon import MOODS, mood_score
 from agent.state import AgentState, Preferences
 from agent.turn import (
     preferences,
@@ -19,8 +19,6 @@ from agent.turn import (
     user_facts,
 )
 from tools.catalog_tools import find_item
-
-MOOD_WORDS = ("scary", "funny", "dark", "depressing", "romantic", "light")
 
 
 def _finish(reply: str, action: str, **updates: Any) -> dict[str, Any]:
@@ -125,7 +123,7 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
                 "That title has left the catalog. Which other one do you mean?", "answer"
             )
     question = (plan.question if plan else "").casefold()
-    asked = [m for m in MOOD_WORDS if m in question]
+    asked = [m for m in MOODS if m in question]
     if asked:
         score = mood_score(asked[0], item.genres, item.tags, item.overview)
         verdict = "Yes, quite" if score >= 0.5 else "A little" if score > 0.15 else "Not really"
