@@ -13,13 +13,13 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agent.context import Deps
-from agent.persistence import dedupe
 from agent.plan import Plan
 from agent.planner.base import PlannerContext, ShownItem
 from agent.preferences import apply_plan, drop_constraints, resolve_titles, shift_era
 from agent.state import AgentState, Preferences
 from catalog.domain import Catalog
 from catalog.errors import RecbotError
+from catalog.sequences import dedupe
 
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
 

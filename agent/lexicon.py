@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from catalog.folding import fold_accents
+from catalog.sequences import dedupe
 
 # --- Genres --------------------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ def implied_avoid(moods: Iterable[str], avoid_moods: Iterable[str]) -> list[str]
     wanted = {canonical_mood(m) or m for m in moods}
     explicit = {canonical_mood(m) or m for m in avoid_moods}
     implied = (o for m in sorted(wanted) for o in sorted(OPPOSITE_MOODS.get(m, ())))
-    return list(dict.fromkeys(o for o in implied if o not in wanted and o not in explicit))
+    return dedupe(o for o in implied if o not in wanted and o not in explicit)
 
 
 def canonical_mood(phrase: str) -> str | None:

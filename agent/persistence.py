@@ -8,7 +8,6 @@ checkpointer, keyed by conversation (thread) id.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -194,7 +193,3 @@ def memory_checkpointer() -> Any:
     from langgraph.checkpoint.memory import InMemorySaver
 
     return InMemorySaver(serde=serializer())
-
-
-def dedupe(values: Sequence[int]) -> list[int]:
-    return list(dict.fromkeys(values))

@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field
 from agent.context import Deps
 from agent.graph import build_graph
 from agent.llm import Usage, usage_scope
-from agent.persistence import FeedbackKind, dedupe, memory_checkpointer
+from agent.persistence import FeedbackKind, memory_checkpointer
 from agent.state import Preferences, Recommendation
 from agent.trace import Stage, describe
 from agent.turn import excluded_ids, preferences, recommendation, shown_history, user_facts
+from catalog.sequences import dedupe
 
 RECURSION_LIMIT = 25
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from agent.context import Deps
 from agent.explain import explain
-from agent.persistence import dedupe
 from agent.state import Candidate, Preferences, Recommendation, UserFacts
+from catalog.sequences import dedupe
 
 
 def load_user(user_id: int | None, deps: Deps) -> UserFacts:

@@ -15,6 +15,7 @@ from catalog.domain import Catalog
 from catalog.embeddings import Embedder
 from catalog.errors import ArtifactError, IndexMismatchError, UnknownItemError
 from catalog.index import Candidate, VectorIndex
+from catalog.sequences import dedupe
 
 MISSING_YEAR = np.iinfo(np.int32).min  # fails every year bound
 # Excluding at most this many ids (and nothing else) is done by fetching k + len(excluded) and
@@ -199,7 +200,7 @@ class Retriever:
         knows none of them, raises :class:`UnknownItemError` for the first; when it knows some but
         the index has none, :class:`ArtifactError`; no ids at all, ``ValueError``.
         """
-        given = list(dict.fromkeys(item_ids))
+        given = dedupe(item_ids)
         if not given:
             raise ValueError("by_items needs at least one item id")
         known = self.catalog.known(given)

@@ -23,6 +23,7 @@ from agent.prompts import ENRICH_FIELDS, ENRICH_PROMPT_VERSION, enrich_prompt, s
 from agent.settings import Settings
 from catalog.domain import Item
 from catalog.enrichment import Enrichment, EnrichmentStore, Source
+from catalog.sequences import dedupe
 from catalog.store import Store
 from simulations.metrics import Price
 
@@ -263,7 +264,7 @@ def _themes(item: Item) -> list[str]:
     copy of the tags the item text already holds."""
     texts = [*item.tags, item.overview]
     words = [word for text in texts for word in _THEME_WORDS.findall(normalize_text(text))]
-    return list(dict.fromkeys(words))[:MAX_THEMES]
+    return dedupe(words)[:MAX_THEMES]
 
 
 def _audience(genres: Sequence[str], scores: Mapping[str, float]) -> str:

@@ -17,6 +17,7 @@ from itertools import combinations
 from typing import Any, Literal
 
 from agent.llm import Usage
+from catalog.sequences import dedupe
 from simulations.types import BUCKETS, SessionRecord, TurnRecord
 
 GroupKey = Literal["system", "bucket"]
@@ -306,7 +307,7 @@ def compute_metrics(
 
 def systems_in_order(records: Sequence[SessionRecord]) -> list[str]:
     """The systems of the records, in order of first appearance."""
-    return list(dict.fromkeys(r.system for r in records))
+    return dedupe(r.system for r in records)
 
 
 def summarize(

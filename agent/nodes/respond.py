@@ -18,6 +18,7 @@ from agent.turn import (
     shown_history,
     user_facts,
 )
+from catalog.sequences import dedupe
 from tools.catalog_tools import find_item
 
 
@@ -70,7 +71,7 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         recommendations=recommendations,
         last_shown=ids,
         focus=None,  # a new list: "it" means its top item again
-        shown=list(dict.fromkeys([*state.get("shown", []), *ids])),
+        shown=dedupe([*state.get("shown", []), *ids]),
         clarifications=0,
     )
 

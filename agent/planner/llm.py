@@ -22,6 +22,7 @@ from langchain_core.messages import BaseMessage
 from agent.plan import Plan, ShownFeedback
 from agent.prompts import planner_prompt
 from catalog.errors import RecbotError
+from catalog.sequences import dedupe
 
 if TYPE_CHECKING:
     from agent.llm import UsageCounter
@@ -136,7 +137,7 @@ class LLMPlanner:
 
 def _tidy(texts: Iterable[str]) -> list[str]:
     """Stripped, non-empty, first occurrence only."""
-    return list(dict.fromkeys(text.strip() for text in texts if text and text.strip()))
+    return dedupe(text.strip() for text in texts if text and text.strip())
 
 
 def _shown(position: int | None, shown_positions: set[int]) -> int | None:
