@@ -21,12 +21,12 @@ def after_understand(
     """Clarify when there is too little to go on (at most N times in a row), else act."""
     plan = state.get("plan")
     action = plan.action if plan is not None else "clarify"
+    if state.get("must_recommend"):  # a contract: a list, whatever the planner decided
+        return "retrieve"
     if action == "answer" and (state.get("last_shown") or (plan and plan.question_title)):
         return "answer"
     if action == "smalltalk":
         return "smalltalk"
-    if state.get("must_recommend"):
-        return "retrieve"
     if state.get("clarifications", 0) >= runtime.context.config.max_clarifications:
         return "retrieve"
     prefs = state.get("preferences") or Preferences()
