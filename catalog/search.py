@@ -6,6 +6,7 @@ A filter becomes an array of allowed ids (numpy masks over the whole catalog, so
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -127,6 +128,8 @@ class ItemMetadata:
             return np.zeros(len(self.ids), dtype=bool)
         return np.any(self.genre_matrix[:, cols], axis=1)
 
+QUERY_CACHE = 256  # request embeddings kept (about 1.5 KB each)
+
 
 class Retriever:
     """Candidate generation: nearest items to a text, an item, or a set of items, under a filter.
@@ -162,6 +165,8 @@ class Retriever:
         self.embedder = embedder
         self.metadata = metadata
         self.genre_weight = genre_weight
+        self._queries: dict[str, np.ndarray] = {}  # oldest first; see query_vector
+        self._queries_lock = threading.Lock()
 
     def by_text(self, text: str, k: int, filter: ItemFilter = NO_FILTER) -> list[Candidate]:
         """Items closest to a free-text description. Blank text raises ``ValueError``.
@@ -171,8 +176,19 @@ class Retriever:
         """
         if not text.strip():
             raise ValueError("by_text needs a non-blank query text")
-        query = self.embedder.embed([text])[0]  # (d,)
-        return self._search(query, k, filter)
+        return self._search(self.query_vector(text), k, filter)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The (d,) embedding of a request's words, computed once per text: a turn's retrieval
+        and its ranking signals embed the same words, and embedding is a turn's costliest step."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.embedder.embed([text])[0]
+            with self._queries_lock:  # turns may run in parallel (simulate --workers, the app)
+                while len(self._queries) >= QUERY_CACHE:
+                    self._queries.pop(next(iter(self._queries)))
+                self._queries[text] = vector
+        return vector
 
     def by_item(self, item_id: int, k: int, filter: ItemFilter = NO_FILTER) -> list[Candidate]:
         """More like this: the items closest to ``item_id``'s vector, never the item itself.

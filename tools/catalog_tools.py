@@ -153,7 +153,7 @@ def rank_items(
         disliked=tuple(deps.catalog.known(disliked)),
         wanted_genres=frozenset(wanted_genres),
         unwanted_genres=frozenset(unwanted_genres),
-        query_vector=deps.retriever.embedder.embed([query])[0] if query.strip() else None,
+        query_vector=deps.retriever.query_vector(query) if query.strip() else None,
     )
     model = standardise(np.asarray(deps.scorer.score(context, candidates), dtype=np.float64))
     rel = np.array([(relevance or {}).get(i, 0.0) for i in candidates], dtype=np.float64)

@@ -6,6 +6,7 @@ import copy
 
 from catalog.domain import Catalog
 from catalog.search import Retriever
+from ranker.baselines import ItemKNNScorer
 from ranker.conversation import ConversationModel
 from ranker.types import Scorer
 from tools.reranker import Reranker  # at run time: tool schemas resolve this annotation
@@ -25,6 +26,8 @@ class ToolDeps:
         scorer: Scorer,
         reranker: Reranker | None = None,
         conversation: ConversationModel | None = None,
+        neighbours: ItemKNNScorer | None = None,
+        trending: dict[int, int] | None = None,
     ) -> None:
         self.catalog = catalog
         self.retriever = retriever
@@ -32,6 +35,9 @@ class ToolDeps:
         self.reranker = reranker
         # what real conversations taught (ranker/conversation.py); empty when none was trained
         self.conversation = conversation if conversation is not None else ConversationModel()
+        # "people who liked X also watched Y" (ranker/neighbours.py), and recent interaction counts
+        self.neighbours = neighbours
+        self.trending = trending or {}
         ranked = sorted(catalog, key=lambda item: (-item.popularity, item.id))
         self.popular = [item.id for item in ranked]  # most popular first
 

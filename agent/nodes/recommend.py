@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import Deps
 from agent.lexicon import implied_avoid, mood_score
+from agent.ranking import extra_candidates, pool_signals, signal_weights
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
     excluded_ids,
@@ -27,14 +28,12 @@ from tools.catalog_tools import (
     rank_items,
     rerank_items,
     search_items,
-    standardise,
 )
+from tools.scoring import blend
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
 MOOD_PENALTY = 1.2  # subtracted per unit of an unwanted mood
 IMPLIED_PENALTY = 1.0  # per unit of a mood that fights a wanted one ("feel-good" vs "dark")
-QUALITY_WEIGHT = 0.8  # cold path: standardised Bayesian-average rating and log popularity
-PRIOR_RATINGS = 10  # the Bayesian average's pseudo-count
 HISTORY_QUERY = 20  # newest history items that seed warm-path retrieval
 
 
@@ -71,6 +70,10 @@ def retrieve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         hits += search_items(deps.tools, like_item_ids=seeds, where=allowed, k=k)
     if state.get("warm"):
         hits += ranker_candidates(deps, user, allowed)
+    hits += [
+        Hit(i, 0.0, "ranker")
+        for i in filter_items(deps.tools, extra_candidates(state, deps), allowed)
+    ]
     best: dict[int, float] = {}
     for hit in hits:
         best[hit.item_id] = max(best.get(hit.item_id, -1e9), hit.score)
@@ -101,12 +104,38 @@ def filter_stage(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     started = time.perf_counter()
     deps = runtime.context
     candidates = state.get("candidates", [])
-    allowed = where(state, user_facts(state, deps))
+    user = user_facts(state, deps)
+    allowed = where(state, user)
     keep = set(filter_items(deps.tools, [c.item_id for c in candidates], allowed))
-    return {
-        "candidates": [c for c in candidates if c.item_id in keep],
-        "timings_ms": _timed(state, "filter", started),
-    }
+    kept = [c for c in candidates if c.item_id in keep]
+    update: dict[str, Any] = {}
+    if not kept and state.get("must_recommend"):
+        kept = loosened(state, deps, user)
+        update["notes"] = [
+            *state.get("notes", []),
+            "Nothing in the catalog fits all of that, so these keep only what you ruled out.",
+        ]
+    return {**update, "candidates": kept, "timings_ms": _timed(state, "filter", started)}
+
+
+def loosened(state: AgentState, deps: Deps, user: UserFacts) -> list[Candidate]:
+    """``must_recommend`` with nothing left: drop genres and years, keep every exclusion, and
+    fall back to what people recommend most (conversations, else ratings)."""
+    only_excluded = item_filter(exclude_item_ids=excluded_ids(state, user))
+    prefs = preferences(state)
+    hits = search_items(
+        deps.tools,
+        query=query_text(prefs),
+        like_item_ids=liked_items(prefs),
+        where=only_excluded,
+        k=deps.config.retrieve_k,
+    )
+    fallback = [*deps.tools.conversation.top_recommended(200), *deps.tools.popular[:200]]
+    hits += [Hit(i, 0.0, "popular") for i in filter_items(deps.tools, fallback, only_excluded)]
+    best: dict[int, float] = {}
+    for hit in hits:
+        best[hit.item_id] = max(best.get(hit.item_id, -1e9), hit.score)
+    return [Candidate(item_id=i, retrieval=s) for i, s in best.items()]
 
 
 def mood_adjustments(
@@ -129,63 +158,27 @@ def mood_adjustments(
     return out
 
 
-def quality_prior(candidates: list[Candidate], deps: Deps) -> dict[int, float]:
-    """Cold path: prefer well-rated, well-known items among equally relevant ones.
-
-    Without it, text relevance favours items with thin text ("Loser (1991). Comedy.") that
-    almost nobody rated; with history, the ranker carries this signal itself.
-    """
-    if not candidates:
-        return {}
-    items = [deps.tools.catalog.get(c.item_id) for c in candidates]
-    counts = np.array([item.popularity for item in items], dtype=np.float64)
-    means = np.array([item.mean_rating or 0.0 for item in items], dtype=np.float64)
-    overall = float((means * counts).sum() / max(counts.sum(), 1.0))
-    bayes = (means * counts + overall * PRIOR_RATINGS) / (counts + PRIOR_RATINGS)
-    score = standardise(bayes) + standardise(np.log1p(counts))
-    return {c.item_id: QUALITY_WEIGHT * float(v) for c, v in zip(candidates, score, strict=True)}
-
-
 def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Score every candidate by the turn's signals (tools/scoring.py), weighted for the path:
+    learned from real conversations on the cold path when trained, else the defaults."""
     started = time.perf_counter()
     deps = runtime.context
     prefs = preferences(state)
     candidates = state.get("candidates", [])
     warm = bool(state.get("warm"))
     user = user_facts(state, deps) if warm else UserFacts()
-    ranked = rank_items(
-        deps.tools,
-        [c.item_id for c in candidates],
-        history=user.history,
-        ratings=user.ratings,
-        liked=liked_items(prefs),
-        disliked=prefs.disliked,
-        wanted_genres=prefs.include_genres,
-        unwanted_genres=prefs.exclude_genres,
-        query=query_text(prefs),
-        relevance={c.item_id: c.retrieval for c in candidates},
-        adjustments=_sum(
-            mood_adjustments(prefs, candidates, deps),
-            {} if warm else quality_prior(candidates, deps),
-        ),
-        # warm: the collaborative signal leads; cold: what was asked for leads
-        ranker_weight=1.0 if warm else 0.5,
-        relevance_weight=0.5 if warm else 1.0,
-        keep=deps.config.rank_keep,
-    )
-    retrieval = {c.item_id: c.retrieval for c in candidates}
+    ids = [c.item_id for c in candidates]
+    scores = blend(pool_signals(state, deps, ids, user), signal_weights(deps, warm))
+    moods = mood_adjustments(prefs, candidates, deps)
+    scores = scores + np.array([moods.get(i, 0.0) for i in ids])
+    order = np.argsort(-scores, kind="stable")[: deps.config.rank_keep]
     out = [
-        Candidate(item_id=r.item_id, retrieval=retrieval[r.item_id], score=r.score) for r in ranked
+        Candidate(
+            item_id=ids[j], retrieval=candidates[j].retrieval, score=round(float(scores[j]), 6)
+        )
+        for j in order
     ]
     return {"ranked": out, "timings_ms": _timed(state, "rank", started)}
-
-
-def _sum(*parts: dict[int, float]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for part in parts:
-        for key, value in part.items():
-            out[key] = out.get(key, 0.0) + value
-    return out
 
 
 def rerank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
