@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     )
     ranker_seed: int = Field(default=0, description="Seed of ranker training.")
     results_dir: Path = Field(default=Path("results"), description="Where `recbot eval` writes.")
+    dialogues_dir: Path | None = Field(
+        default=None,
+        description="Real conversations (ReDial format) `recbot train` learns from; unset: none.",
+    )
 
     # the agent
     k: int = Field(default=10, ge=1, le=50, description="Recommendations per answer.")

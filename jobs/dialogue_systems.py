@@ -104,7 +104,14 @@ def dialogue_follows_system() -> System:
     return answer
 
 
-FLOORS = ("popularity", "ml-cooccurrence", "content", "dialogue-popularity", "dialogue-follows")
+FLOORS = (
+    "recbot-untrained",
+    "popularity",
+    "ml-cooccurrence",
+    "content",
+    "dialogue-popularity",
+    "dialogue-follows",
+)
 
 
 def run_dialogue_benchmark(
@@ -141,6 +148,12 @@ def run_dialogue_benchmark(
     interactions = Store(settings.build_config().database_url, create=False).interactions()
     builders: dict[str, Callable[[], System]] = {
         "recbot": lambda: recbot_system(lambda model: Recommender(deps.with_conversation(model))),
+        # a catalog without conversation counts, with weights learned on the other folds
+        "recbot-untrained": lambda: recbot_system(
+            lambda model: Recommender(
+                deps.with_conversation(ConversationModel().with_weights(plain[id(model)]))
+            )
+        ),
         "popularity": lambda: popularity_system(deps.tools.popular),
         "ml-cooccurrence": lambda: ml_cooccurrence_system(
             visible_interactions(interactions, leave_last_out(interactions)), catalog
@@ -153,7 +166,21 @@ def run_dialogue_benchmark(
     unknown = [name for name in systems if name not in builders]
     if unknown:
         raise ValueError(f"unknown systems {unknown}; choose from {sorted(builders)}")
-    results = run_systems(samples, {name: builders[name]() for name in systems}, progress=progress)
+    models = None
+    plain: dict[int, dict[str, float]] = {}  # fold model → its weights without conversation signals
+    if "recbot" in systems or "recbot-untrained" in systems:
+        from jobs.conversation_training import cross_validated_models, fold_weights
+
+        log("Learning from the other folds' conversations, per fold …")
+        models, pools = cross_validated_models(deps, samples, progress=progress)
+        plain.update(
+            (id(m), w) for m, w in zip(models, fold_weights(pools, conversation=False), strict=True)
+        )
+        for fold, model in enumerate(models):
+            log(f"  fold {fold}: " + ", ".join(f"{k} {v:+.2f}" for k, v in model.weights.items()))
+    results = run_systems(
+        samples, {name: builders[name]() for name in systems}, models=models, progress=progress
+    )
     log(format_table(results))
     return report(
         results,
@@ -167,5 +194,6 @@ def run_dialogue_benchmark(
             "mapped_mentions": data.mapped_mentions,
             "catalog_items": len(catalog),
             "overviews": any(item.overview for item in catalog),
+            "fold_weights": [m.weights for m in models or []],
         },
     )

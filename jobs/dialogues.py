@@ -81,7 +81,7 @@ class SystemResult:
             f"recall@{k}": float(np.mean(hit & (ranks <= k))) if len(ranks) else 0.0
             for k in CUTOFFS
         }
-        gains = np.where(hit & (ranks <= 10), 1.0 / np.log2(ranks + 1.0), 0.0)
+        gains = np.where(hit & (ranks <= 10), 1.0 / np.log2(np.maximum(ranks, 1) + 1.0), 0.0)
         out["ndcg@10"] = float(gains.mean()) if len(ranks) else 0.0
         out["success"] = self.first_hits / max(self.samples, 1)
         out["empty"] = self.empty / max(self.samples, 1)
@@ -96,12 +96,14 @@ def run_systems(
     systems: dict[str, System],
     *,
     folds: int = FOLDS,
+    models: Sequence[ConversationModel] | None = None,
     progress: bool = True,
 ) -> list[SystemResult]:
-    """Every system on every sample (each with its fold's conversation model)."""
+    """Every system on every sample, each with its fold's conversation model (``models``, or
+    counts fitted here)."""
     from tqdm import tqdm
 
-    models = fold_models(samples, folds)
+    models = models or fold_models(samples, folds)
     results = {name: SystemResult(name) for name in systems}
     for sample in tqdm(samples, desc="dialogue samples", disable=not progress, unit="sample"):
         model = models[fold_of(sample.dialogue_id, folds)]
@@ -114,7 +116,7 @@ def run_systems(
 
 def format_table(results: Sequence[SystemResult], title: str = "") -> str:
     header = "| system | R@1 | R@10 | R@50 | NDCG@10 | success | empty | p50 ms | p95 ms |"
-    lines = [f"### {title}" if title else "", header, "|" + " --- |" * 10]
+    lines = [f"### {title}" if title else "", header, "|" + " --- |" * 9]
     for result in results:
         m = result.metrics()
         lines.append(

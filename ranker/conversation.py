@@ -24,6 +24,7 @@ import numpy as np
 
 SHRINK = 2.0  # pseudo-mentions: one co-occurrence after a rare mention is weak evidence
 FORMAT = "recbot-conversation-1"
+CONVERSATION_FILE = "conversation.json"  # in the build's artifacts directory
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ConversationModel:
     follows: dict[int, Counter[int]] = field(default_factory=dict)
     examples: int = 0
     shrink: float = SHRINK
+    weights: dict[str, float] = field(default_factory=dict)  # learned signal weights (cold path)
 
     @classmethod
     def fit(
@@ -59,6 +61,11 @@ class ConversationModel:
                 follows[a].update(t for t in example.targets if t != a)
         return cls(recommended, mentions, dict(follows), n, shrink)
 
+    def with_weights(self, weights: dict[str, float]) -> ConversationModel:
+        return ConversationModel(
+            self.recommended, self.mentions, self.follows, self.examples, self.shrink, weights
+        )
+
     def __bool__(self) -> bool:
         return self.examples > 0
 
@@ -74,13 +81,12 @@ class ConversationModel:
         if not mentioned:
             return out
         rows = [
-            (self.follows.get(a), self.mentions.get(a, 0) + self.shrink) for a in set(mentioned)
+            (self.follows[a], self.mentions.get(a, 0) + self.shrink)
+            for a in set(mentioned)
+            if a in self.follows
         ]
-        rows = [(counts, norm) for counts, norm in rows if counts]
-        if not rows:
-            return out
         for j, item in enumerate(candidates):
-            out[j] = sum(counts.get(item, 0) / norm for counts, norm in rows)  # type: ignore[union-attr]
+            out[j] = sum(counts.get(item, 0) / norm for counts, norm in rows)
         return out
 
     def top_recommended(self, n: int) -> list[int]:
@@ -88,12 +94,14 @@ class ConversationModel:
 
     def top_following(self, mentioned: Sequence[int], n: int) -> list[int]:
         """Items most often recommended after ``mentioned``, best first."""
-        pool: Counter[int] = Counter()
+        pool: dict[int, float] = {}
         for a in set(mentioned):
             norm = self.mentions.get(a, 0) + self.shrink
             for item, count in (self.follows.get(a) or {}).items():
-                pool[item] += count / norm  # type: ignore[assignment]
-        return [item for item, _ in pool.most_common(n) if item not in set(mentioned)]
+                pool[item] = pool.get(item, 0.0) + count / norm
+        named = set(mentioned)
+        ranked = sorted(pool.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [item for item, _ in ranked if item not in named][:n]
 
     def save(self, path: Path) -> None:
         payload = {
@@ -105,6 +113,7 @@ class ConversationModel:
             "follows": {
                 str(a): {str(b): c for b, c in row.items()} for a, row in self.follows.items()
             },
+            "weights": self.weights,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -130,4 +139,52 @@ class ConversationModel:
             },
             int(payload["examples"]),
             float(payload["shrink"]),
+            {str(k): float(v) for k, v in (payload.get("weights") or {}).items()},
         )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One recommendation turn's candidates: standardised signals and which were chosen."""
+
+    signals: np.ndarray  # (n, S) standardised over the pool
+    chosen: np.ndarray  # (n,) bool: the items the human recommender named
+
+
+def fit_weights(
+    pools: Sequence[Pool],
+    names: Sequence[str],
+    *,
+    l2: float = 0.1,
+    prior: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Signal weights maximising the likelihood of the chosen items among their pool.
+
+    A conditional logit (a softmax over each pool, as in discrete-choice models and listwise
+    learning to rank), with an L2 pull towards ``prior``; convex, so L-BFGS finds the optimum.
+    Pools with nothing chosen teach nothing and are skipped.
+    """
+    from scipy.optimize import minimize
+
+    usable = [p for p in pools if p.chosen.any() and len(p.chosen) > 1]
+    start = np.array([(prior or {}).get(name, 0.0) for name in names], dtype=np.float64)
+    if not usable:
+        return dict(zip(names, start.tolist(), strict=True))
+    weight_of_pool = 1.0 / len(usable)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total = 0.5 * l2 * float(((w - start) ** 2).sum())
+        grad = l2 * (w - start)
+        for pool in usable:
+            logits = pool.signals @ w  # (n,)
+            top = logits.max()
+            probs = np.exp(logits - top)
+            norm = probs.sum()
+            probs /= norm
+            chosen = pool.signals[pool.chosen]  # (c, S)
+            total += weight_of_pool * (np.log(norm) + top - float((chosen @ w).mean()))
+            grad += weight_of_pool * (probs @ pool.signals - chosen.mean(axis=0))
+        return total, grad
+
+    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    return {name: round(float(v), 4) for name, v in zip(names, result.x, strict=True)}

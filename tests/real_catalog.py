@@ -34,14 +34,23 @@ class RealCatalog:
         return Recommender(build_deps(self.settings, embedder=self.artifacts.retriever.embedder))
 
 
-@pytest.fixture(scope="session")
-def real(tmp_path_factory: pytest.TempPathFactory) -> RealCatalog:
-    data_dir = os.environ.get("RECBOT_DATA_DIR")
-    if not data_dir or not (Path(data_dir) / "movies.csv").exists():
-        reason = "set RECBOT_DATA_DIR to ml-latest-small to run the integration tests"
+def required_folder(variable: str, marker: str, what: str) -> Path:
+    """The folder ``variable`` names, holding ``marker``; else skip (fail under
+    RECBOT_REQUIRE_INTEGRATION=1, so CI cannot pass without it)."""
+    folder = os.environ.get(variable)
+    if not folder or not (Path(folder) / marker).exists():
+        reason = f"set {variable} to {what}"
         if os.environ.get("RECBOT_REQUIRE_INTEGRATION") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> RealCatalog:
+    data_dir = required_folder(
+        "RECBOT_DATA_DIR", "movies.csv", "ml-latest-small to run the integration tests"
+    )
     home = Path(os.environ.get("RECBOT_TEST_HOME") or tmp_path_factory.mktemp("real-home"))
     settings = Settings(home=home, data_dir=Path(data_dir).resolve(), _env_file=None)
     config = settings.build_config()

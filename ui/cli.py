@@ -74,6 +74,17 @@ def cmd_train(args: argparse.Namespace, ctx: Context) -> int:
     )
     print(f"ranker        {ranker.get('checkpoint')}")
     print(f"validation    {_metrics(ranker.get('valid_metrics', {}))}")
+    dialogues = args.dialogues or ctx.settings.dialogues_dir
+    if dialogues is not None:
+        from agent.wiring import build_deps
+        from jobs.conversation_training import train_conversation_model
+
+        train_conversation_model(
+            build_deps(ctx.settings, embedder=ctx.embedder()),
+            dialogues,
+            ctx.config.artifacts,
+            progress=not args.quiet,
+        )
     return 0
 
 
@@ -393,8 +404,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=cmd_build)
 
-    p = commands.add_parser("train", help="retrain the DNN ranker")
+    p = commands.add_parser(
+        "train", help="retrain the DNN ranker (and learn from conversations, when given)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dialogues",
+        type=Path,
+        metavar="DIR",
+        help="real conversations to learn from (ReDial format; RECBOT_DIALOGUES_DIR)",
+    )
     p.set_defaults(run=cmd_train)
 
     p = commands.add_parser("eval", help="offline metrics of the ranker and its baselines")

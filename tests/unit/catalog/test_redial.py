@@ -85,7 +85,7 @@ def test_catalog_ids_limit_the_map(tmp_path: Path) -> None:
 
 
 def test_missing_or_broken_folder_says_so(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="dialogues.jsonl"):
+    with pytest.raises(DataError, match=r"dialogues\.jsonl"):
         load_dialogues(tmp_path)
     folder = write_redial(tmp_path / "bad", [CONVERSATION])
     (folder / "dialogues.jsonl").write_text('{"conversationId": 1}\n')

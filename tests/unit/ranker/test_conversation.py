@@ -44,3 +44,33 @@ def test_round_trip_and_missing_file(tmp_path: Path) -> None:
     assert loaded.examples == 4 and bool(loaded)
     empty = ConversationModel.load(tmp_path / "absent.json")
     assert not empty and empty.top_recommended(3) == []
+
+
+def test_fit_weights_finds_the_signal_that_marks_the_choice() -> None:
+    from ranker.conversation import Pool, fit_weights
+
+    rng = np.random.default_rng(0)
+    pools = []
+    for _ in range(60):
+        signals = rng.normal(size=(40, 3))  # (n, S): informative, noise, anti-informative
+        chosen = np.zeros(40, dtype=bool)
+        chosen[int(np.argmax(signals[:, 0] - signals[:, 2] + rng.normal(scale=0.5, size=40)))] = True
+        pools.append(Pool(signals, chosen))
+    pools.append(Pool(rng.normal(size=(5, 3)), np.zeros(5, dtype=bool)))  # nothing chosen: skipped
+    weights = fit_weights(pools, ["good", "noise", "bad"], l2=0.01)
+    assert weights["good"] > 1.0
+    assert weights["bad"] < -1.0
+    assert abs(weights["noise"]) < 0.5 * weights["good"]
+
+
+def test_fit_weights_without_usable_pools_keeps_the_prior() -> None:
+    from ranker.conversation import Pool, fit_weights
+
+    empty = [Pool(np.zeros((3, 2)), np.zeros(3, dtype=bool))]
+    assert fit_weights(empty, ["a", "b"], prior={"a": 0.7}) == {"a": 0.7, "b": 0.0}
+
+
+def test_weights_round_trip(tmp_path: Path) -> None:
+    model = ConversationModel.fit(EXAMPLES).with_weights({"text": 1.5, "follows": 0.25})
+    model.save(tmp_path / "c.json")
+    assert ConversationModel.load(tmp_path / "c.json").weights == {"text": 1.5, "follows": 0.25}
