@@ -7,7 +7,7 @@ signals the agent ranks by (``tools/scoring.py`` defines them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,11 +15,10 @@ import numpy as np
 from agent.context import Deps
 from agent.state import Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
-from ranker.neighbours import top_neighbours
 from ranker.types import UserContext
 from tools.scoring import COLD_WEIGHTS, WARM_WEIGHTS, Request, raw_signals
 
-EXTRA_CANDIDATES = 200  # per extra source: co-watched, followed in conversations, recommended
+EXTRA_CANDIDATES = 200  # per extra source: followed in conversations, most recommended
 
 
 def mentioned_items(state: Mapping[str, Any]) -> list[int]:
@@ -64,13 +63,15 @@ def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Reque
 
 
 def extra_candidates(state: Mapping[str, Any], deps: Deps) -> list[int]:
-    """Candidates retrieval by similarity misses: what people who liked the named movies
-    watched, what followed them in real conversations, and what people recommend most."""
+    """Candidates retrieval by similarity misses: what followed the named movies in real
+    conversations, and what people recommend most (when conversations trained counts).
+
+    Co-watched neighbours are a signal, not a source: on ml-latest-small the most co-watched
+    films of almost anything are the same classics (Forrest Gump, Pulp Fiction), which is
+    what a person asking for "more like Toy Story" does not want to see.
+    """
     tools = deps.tools
-    seeds = liked_items(preferences(state))
     out: list[int] = []
-    if tools.neighbours is not None and seeds:
-        out += top_neighbours(tools.neighbours, seeds, EXTRA_CANDIDATES)
     if tools.conversation:
         out += tools.conversation.top_following(mentioned_items(state), EXTRA_CANDIDATES)
         out += tools.conversation.top_recommended(EXTRA_CANDIDATES)
@@ -85,7 +86,10 @@ def signal_weights(deps: Deps, warm: bool) -> Mapping[str, float]:
 
 
 def pool_signals(
-    state: Mapping[str, Any], deps: Deps, item_ids: Sequence[int], user: UserFacts
-) -> np.ndarray:
-    """(n, S) raw signals of ``item_ids`` for this turn (see ``tools/scoring.py``)."""
-    return raw_signals(deps.tools, item_ids, turn_request(state, deps, user))
+    state: Mapping[str, Any], deps: Deps, user: UserFacts
+) -> tuple[list[int], np.ndarray]:
+    """The turn's candidates and their (n, S) raw signals (see ``tools/scoring.py``)."""
+    candidates = state.get("candidates", [])
+    ids = [c.item_id for c in candidates]
+    relevance = [c.retrieval for c in candidates]
+    return ids, raw_signals(deps.tools, ids, turn_request(state, deps, user), relevance)

@@ -62,10 +62,9 @@ def capture_pools(
         reply = recommender.reply(transcript_of(sample), k=1, must_recommend=True)
         config = {"configurable": {"thread_id": reply.thread_id}}
         state = recommender.graph.get_state(config).values
-        ids = [c.item_id for c in state.get("candidates", [])]
+        ids, raw = pool_signals(state, recommender.deps, UserFacts())
         if not ids:
             continue
-        raw = pool_signals(state, recommender.deps, ids, UserFacts())
         chosen = np.isin(np.array(ids), np.array(sample.targets))
         out.append(CapturedPool(fold, Pool(standardised_signals(raw), chosen)))
     return out
@@ -128,4 +127,6 @@ def train_conversation_model(
     model = ConversationModel.fit(example_of(s) for s in samples).with_weights(weights)
     model.save(artifacts / CONVERSATION_FILE)
     log("weights       " + ", ".join(f"{k} {v:+.2f}" for k, v in weights.items()))
+    plain = weights_for([p.pool for p in pools], conversation=False)
+    log("without conversation counts " + ", ".join(f"{k} {v:+.2f}" for k, v in plain.items()))
     return model

@@ -5,6 +5,7 @@ candidates so that weights compare across turns:
 
 | signal | what it measures |
 | --- | --- |
+| ``relevance`` | the retrieval score that found it (text cosine, or liked-item cosine plus genre overlap) |
 | ``text`` | cosine of the item to the request's words (the vibe, moods, genres) |
 | ``items`` | cosine of the item to the centroid of the movies the person liked or named |
 | ``ranker`` | the DNN ranker's score for this person (history and session signals) |
@@ -32,6 +33,7 @@ from ranker.types import UserContext
 from tools.deps import ToolDeps
 
 SIGNALS = (
+    "relevance",
     "text",
     "items",
     "ranker",
@@ -47,14 +49,13 @@ PRIOR_RATINGS = 10  # the Bayesian average's pseudo-count
 # Without learned weights: what was asked for leads, the ranker and quality temper it (cold);
 # the collaborative signal leads for known users (warm). Conversation signals need training.
 COLD_WEIGHTS: dict[str, float] = {
-    "text": 1.0,
-    "items": 1.0,
+    "relevance": 1.0,
     "ranker": 0.5,
-    "quality": 0.4,
-    "cooccurrence": 0.5,
-    "trending": 0.4,
+    "quality": 0.8,
+    "cooccurrence": 0.2,
+    "trending": 0.2,
 }
-WARM_WEIGHTS: dict[str, float] = {"text": 0.5, "items": 0.5, "ranker": 1.0}
+WARM_WEIGHTS: dict[str, float] = {"relevance": 0.5, "ranker": 1.0}
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,21 @@ def standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
-def raw_signals(deps: ToolDeps, candidates: Sequence[int], request: Request) -> np.ndarray:
-    """(n, len(SIGNALS)) raw signal values for catalog ``candidates``."""
+def raw_signals(
+    deps: ToolDeps,
+    candidates: Sequence[int],
+    request: Request,
+    relevance: Sequence[float] | None = None,
+) -> np.ndarray:
+    """(n, len(SIGNALS)) raw signal values for catalog ``candidates`` (``relevance``: their
+    retrieval scores, 0 for candidates no similarity search found)."""
     n = len(candidates)
     out = np.zeros((n, len(SIGNALS)), dtype=np.float64)
     if not n:
         return out
     column = {name: j for j, name in enumerate(SIGNALS)}
+    if relevance is not None:
+        out[:, column["relevance"]] = relevance
     index = deps.retriever.index
     vectors = index.vectors(list(candidates)).astype(np.float64)  # (n, d)
     if request.query_vector is not None:

@@ -29,11 +29,12 @@ from tools.catalog_tools import (
     rerank_items,
     search_items,
 )
-from tools.scoring import blend
+from tools.scoring import blend, standardise
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
 MOOD_PENALTY = 1.2  # subtracted per unit of an unwanted mood
 IMPLIED_PENALTY = 1.0  # per unit of a mood that fights a wanted one ("feel-good" vs "dark")
+BLEND_SPREAD = 1.5  # the spread the mood terms above were calibrated against
 HISTORY_QUERY = 20  # newest history items that seed warm-path retrieval
 
 
@@ -167,8 +168,10 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     candidates = state.get("candidates", [])
     warm = bool(state.get("warm"))
     user = user_facts(state, deps) if warm else UserFacts()
-    ids = [c.item_id for c in candidates]
-    scores = blend(pool_signals(state, deps, ids, user), signal_weights(deps, warm))
+    ids, signals = pool_signals(state, deps, user)
+    blended = blend(signals, signal_weights(deps, warm))
+    # the blend at a fixed spread, so a mood moves the list as much whatever the weights' scale
+    scores = BLEND_SPREAD * standardise(blended)
     moods = mood_adjustments(prefs, candidates, deps)
     scores = scores + np.array([moods.get(i, 0.0) for i in ids])
     order = np.argsort(-scores, kind="stable")[: deps.config.rank_keep]
