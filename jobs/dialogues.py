@@ -63,12 +63,15 @@ class SystemResult:
     samples: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     extra: dict[str, float] = field(default_factory=dict)
+    # per (sample, target) pair: how many movies the seeker had named before it
+    named: list[int] = field(default_factory=list)
 
     def add(self, sample: DialogueSample, ranked: Sequence[int], elapsed_ms: float) -> None:
         mentioned = set(sample.mentioned)
         listed = [i for i in dict.fromkeys(ranked) if i not in mentioned][:LIST_LENGTH]
         position = {item: n for n, item in enumerate(listed, start=1)}
         self.ranks.extend(position.get(t, 0) for t in sample.targets)
+        self.named.extend(len(sample.seeker_mentioned) for _ in sample.targets)
         self.first_hits += int(bool(listed) and listed[0] in sample.targets)
         self.empty += int(not listed)
         self.samples += 1
@@ -89,6 +92,21 @@ class SystemResult:
         out["p50_ms"] = float(np.percentile(latencies, 50))
         out["p95_ms"] = float(np.percentile(latencies, 95))
         return {**out, **self.extra}
+
+    def by_named(self) -> dict[str, dict[str, float]]:
+        """Recall@10/50 by how many movies the seeker had named: does naming them help?"""
+        ranks = np.array(self.ranks, dtype=np.int64)
+        named = np.array(self.named, dtype=np.int64)
+        out: dict[str, dict[str, float]] = {}
+        for label, mask in (("0", named == 0), ("1", named == 1), ("2+", named >= 2)):
+            picked = ranks[mask]
+            hit = picked > 0
+            out[label] = {
+                "pairs": float(len(picked)),
+                "recall@10": float(np.mean(hit & (picked <= 10))) if len(picked) else 0.0,
+                "recall@50": float(np.mean(hit & (picked <= 50))) if len(picked) else 0.0,
+            }
+        return out
 
 
 def run_systems(
@@ -124,7 +142,12 @@ def format_table(results: Sequence[SystemResult], title: str = "") -> str:
             f"{m['recall@50']:.3f} | {m['ndcg@10']:.3f} | {m['success']:.3f} | "
             f"{m['empty']:.1%} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} |"
         )
-    return "\n".join(line for line in lines if line or line == "")
+    lines += ["", "Recall@10 / Recall@50 by how many movies the seeker had named:", ""]
+    lines += ["| system | none | one | two or more |", "| --- | --- | --- | --- |"]
+    for result in results:
+        cells = [f"{b['recall@10']:.3f} / {b['recall@50']:.3f}" for b in result.by_named().values()]
+        lines.append(f"| {result.name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines).strip("\n")
 
 
 def report(
@@ -144,6 +167,7 @@ def report(
             "list_length": LIST_LENGTH,
         },
         "systems": {r.name: r.metrics() for r in results},
+        "by_named": {r.name: r.by_named() for r in results},
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **meta,
     }

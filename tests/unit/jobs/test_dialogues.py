@@ -28,6 +28,9 @@ def test_ranks_drop_mentioned_items_and_count_pairs() -> None:
     assert m["success"] == pytest.approx(0.5)
     assert m["empty"] == pytest.approx(0.5)
     assert m["ndcg@10"] == pytest.approx((1.0 + 1 / 3.4594316186372973) / 3)
+    named = result.by_named()  # d1's seeker named one movie, d2's none
+    assert named["1"] == {"pairs": 2.0, "recall@10": 1.0, "recall@50": 1.0}
+    assert named["0"]["recall@50"] == 0.0 and named["2+"]["pairs"] == 0.0
 
 
 def test_dialogue_floors_learn_only_from_other_folds(tmp_path: Path) -> None:
