@@ -22,6 +22,7 @@ from catalog.errors import RecbotError
 from catalog.sequences import dedupe
 
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
+_LISTED_TITLE = re.compile(r"^\s*\d{1,2}[.)]\s+(.{1,160}?\(\d{4}\))\s*(?:—|$)")
 
 
 def message_text(message: BaseMessage) -> str:
@@ -126,10 +127,20 @@ def _shown_item(
     return None
 
 
+def _titles_written(text: str) -> list[str]:
+    """The "Title (Year)" strings of a message: a numbered line's whole title (digits and colons
+    included: "1. Toy Story 2 (1999) — ..."), elsewhere the digit-free ones of free text."""
+    written: list[str] = []
+    for line in text.splitlines():
+        listed = _LISTED_TITLE.match(line)
+        written += [listed.group(1)] if listed else _TITLE_WITH_YEAR.findall(line)
+    return written
+
+
 def titles_in(text: str, deps: Deps) -> list[int]:
     """Catalog items an assistant message names as "Title (Year)" (sure title matches only)."""
     found: list[int] = []
-    for raw in _TITLE_WITH_YEAR.findall(text):
+    for raw in _titles_written(text):
         candidate = re.sub(r"^\W*\d*[.)]?\s*", "", raw).strip()
         matches = deps.tools.catalog.search_titles(candidate, limit=1)
         if matches and matches[0].sure and matches[0].item.id not in found:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.context import Deps
-from agent.explain import explain
+from agent.explain import ReasonContext, explain
 from agent.state import Candidate, Preferences, Recommendation, UserFacts
 from catalog.sequences import dedupe
 
@@ -90,18 +90,29 @@ def preferences_summary(prefs: Preferences, deps: Deps, history: Sequence[int] =
     return "; ".join(parts) or "no stated preferences"
 
 
+def recommendations(
+    candidates: Sequence[Candidate], prefs: Preferences, history: Sequence[int], deps: Deps
+) -> list[Recommendation]:
+    """A list of recommendations: titles rendered from the catalog by id, grounded reasons that
+    vary along the list (they share one :class:`ReasonContext`)."""
+    catalog = deps.tools.catalog
+    ctx = ReasonContext(prefs, catalog, deps.tools.retriever.index, history)
+    return [
+        Recommendation(
+            item_id=candidate.item_id,
+            title=catalog.get(candidate.item_id).display_title,
+            score=round(candidate.score, 4),
+            explanation=explain(catalog.get(candidate.item_id), ctx, turn),
+        )
+        for turn, candidate in enumerate(candidates)
+    ]
+
+
 def recommendation(
     candidate: Candidate, prefs: Preferences, history: Sequence[int], deps: Deps
 ) -> Recommendation:
-    """One recommendation: the title rendered from the catalog by id, a grounded reason."""
-    catalog = deps.tools.catalog
-    item = catalog.get(candidate.item_id)
-    return Recommendation(
-        item_id=item.id,
-        title=item.display_title,
-        score=round(candidate.score, 4),
-        explanation=explain(item, prefs, catalog, deps.tools.retriever.index, history=history),
-    )
+    """One recommendation (a card swapped in after 👎 or "seen")."""
+    return recommendations([candidate], prefs, history, deps)[0]
 
 
 def shown_history(state: Mapping[str, Any], user: UserFacts) -> Sequence[int]:

@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from catalog.errors import UnknownItemError
-from catalog.titles import TitleIndex, TitleMatch
+from catalog.titles import TitleIndex, TitleMatch, natural_order
+
+# Catalog labels that are no genre: a screen format, and MovieLens' placeholder for none.
+PSEUDO_GENRES = frozenset({"IMAX", "(no genres listed)"})
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One catalog item. ``title`` is the display title without the year (``"Matrix, The"``)."""
+    """One catalog item. ``title`` is the catalog's title without the year (``"Matrix, The"``);
+    people read :attr:`display_title`."""
 
     id: int
     title: str
@@ -28,9 +32,21 @@ class Item:
     mean_rating: float | None = None
 
     @property
+    def name(self) -> str:
+        """The title as people write it, without the year: ``"The Matrix"``."""
+        return natural_order(self.title)
+
+    @property
     def display_title(self) -> str:
-        """Title with the year, as people write it: ``"Matrix, The (1999)"``."""
-        return f"{self.title} ({self.year})" if self.year else self.title
+        """Title with the year, as people read it: ``"The Matrix (1999)"`` (title search takes
+        this and the catalog's ``"Matrix, The (1999)"`` alike)."""
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+    @property
+    def display_genres(self) -> tuple[str, ...]:
+        """The genres worth showing a person: not the catalog's labels that are no genre
+        ("IMAX", "(no genres listed)"), which stay in ``genres`` for search and filters."""
+        return tuple(genre for genre in self.genres if genre not in PSEUDO_GENRES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,50 @@ def split_title_year(raw: str) -> tuple[str, int | None]:
     return match.group("title").strip(), int(match.group("year"))
 
 
+# Articles MovieLens files at the end of a title or of an alternative title ("Boot, Das",
+# "Fabuleux destin d'Amélie Poulain, Le"), as written there.
+_FILED_ARTICLE = re.compile(
+    r"^(?P<body>.*\S),\s+(?P<article>The|A|An|Le|La|Les|L'|El|Il|I|Lo|Gli|Los|Las|Un|Une|Una"
+    r"|Der|Die|Das|De|Det|Den|En|Ett|Het|O|Os|As)$"
+)
+_PART = re.compile(r"\(([^()]*)\)|[^()]+")
+
+
+def natural_order(title: str) -> str:
+    """A title as people write it: ``"Matrix, The"`` -> ``"The Matrix"``; each alternative title
+    in parentheses too (``"Amelie (Fabuleux destin d'Amélie Poulain, Le)"`` -> ``"Amelie (Le
+    Fabuleux destin d'Amélie Poulain)"``). Matching never needs this (:func:`title_key`), and
+    embeddings keep :func:`catalog.text.natural_title`, so vectors do not move."""
+
+    def unfiled(part: str) -> str:
+        aka = re.match(r"\s*a\.k\.a\.\s+", part, re.IGNORECASE)
+        prefix, rest = (part[: aka.end()], part[aka.end() :]) if aka else ("", part)
+        match = _FILED_ARTICLE.match(rest.strip())
+        if match is None:
+            return part
+        article = match.group("article")
+        return prefix + article + ("" if article.endswith("'") else " ") + match.group("body")
+
+    parts: list[str] = []
+    for match in _PART.finditer(title):
+        inner = match.group(1)
+        if inner is not None:
+            parts.append(f"({unfiled(inner)})")
+        else:
+            lead, body, trail = _edges(match.group(0))
+            parts.append(lead + unfiled(body) + trail)
+    return "".join(parts)
+
+
+def _edges(text: str) -> tuple[str, str, str]:
+    """``"  x y "`` -> ``("  ", "x y", " ")``: a segment and the spaces around it."""
+    body = text.strip()
+    if not body:
+        return text, "", ""
+    start = text.index(body)
+    return text[:start], body, text[start + len(body) :]
+
+
 # --- Normalisation -------------------------------------------------------------------------------
 
 # Leading articles dropped from match keys, English and the foreign ones MovieLens moves to the end

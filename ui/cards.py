@@ -1,7 +1,8 @@
 """The props of the ``Recommendations`` card element (ui/web/public/elements/Recommendations.jsx).
 
-Everything on a card comes from the catalog by item id; only the reason line comes from the
-agent (grounded in catalog data, or the LLM's rewording of it).
+Everything on a card comes from the catalog by item id, as people read it (the title in
+natural order, no pseudo-genres such as "IMAX"); only the reason line comes from the agent
+(grounded in catalog data, or the LLM's rewording of it).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ def card(rec: Recommendation, catalog: Catalog, detail: Detail = "short") -> dic
     limit = FULL_OVERVIEW if detail == "full" else SHORT_OVERVIEW
     return {
         "item_id": item.id,
-        "title": item.title,
+        "title": item.name,
         "year": item.year,
-        "genres": list(item.genres),
+        "genres": list(item.display_genres),
         "reason": reason_line(rec.explanation, item),
         "overview": short_overview(item, limit),
         "details": details,

@@ -10,14 +10,17 @@ from langgraph.runtime import Runtime
 from agent.context import Deps
 from agent.explain import overview_phrase
 from agent.lexicon import MOODS, mood_score
+from agent.opening import opening_line
+from agent.preferences import resolve_titles
 from agent.state import AgentState, Preferences
 from agent.turn import (
     preferences,
     preferences_summary,
-    recommendation,
+    recommendations,
     shown_history,
     user_facts,
 )
+from catalog.domain import Catalog
 from catalog.sequences import dedupe
 from tools.catalog_tools import find_item
 
@@ -33,19 +36,19 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     prefs = preferences(state)
     history = shown_history(state, user_facts(state, deps))
     picks = [c for c in state.get("ranked", []) if c.item_id in catalog][:k]
-    recommendations = [recommendation(c, prefs, history, deps) for c in picks]
-    if deps.explainer is not None and deps.config.llm_rephrase and recommendations:
+    recs = recommendations(picks, prefs, history, deps)
+    if deps.explainer is not None and deps.config.llm_rephrase and recs:
         from agent.rephrase import rephrase_reasons
 
-        pairs = [(r.title, r.explanation) for r in recommendations]
+        pairs = [(r.title, r.explanation) for r in recs]
         worded = rephrase_reasons(
             deps.explainer, preferences_summary(prefs, deps), pairs, deps.llm_usage
         )
-        for rec, text in zip(recommendations, worded or [], strict=False):
+        for rec, text in zip(recs, worded or [], strict=False):
             rec.explanation = text
     notes = list(state.get("notes", []))
     notes += [f"I couldn't find “{t}” in the catalog." for t in state.get("unresolved", [])]
-    if not recommendations:
+    if not recs:
         reply = " ".join(
             [
                 *notes,
@@ -60,20 +63,25 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             focus=None,
             clarifications=state.get("clarifications", 0) + 1,
         )
-    lines = [f"{n}. {r.title} — {r.explanation}" for n, r in enumerate(recommendations, start=1)]
-    intro = (
-        "Here are some picks for you:" if not notes else " ".join(notes) + " Here are some picks:"
-    )
-    ids = [r.item_id for r in recommendations]
+    lines = [f"{n}. {r.title} — {r.explanation}" for n, r in enumerate(recs, start=1)]
+    intro = " ".join([*notes, _opening(state, catalog)])
+    ids = [r.item_id for r in recs]
     return _finish(
         "\n".join([intro, *lines]),
         "recommend",
-        recommendations=recommendations,
+        recommendations=recs,
         last_shown=ids,
         focus=None,  # a new list: "it" means its top item again
         shown=dedupe([*state.get("shown", []), *ids]),
         clarifications=0,
     )
+
+
+def _opening(state: AgentState, catalog: Catalog) -> str:
+    """The line before the list, fitting this turn (see :mod:`agent.opening`)."""
+    plan = state.get("plan")
+    named = resolve_titles(catalog, plan.liked_titles).ids if plan is not None else []
+    return opening_line(plan, named, catalog, follow_up=bool(state.get("last_shown")))
 
 
 def clarify(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -128,7 +136,7 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     if asked:
         score = mood_score(asked[0], item.genres, item.tags, item.overview)
         verdict = "Yes, quite" if score >= 0.5 else "A little" if score > 0.15 else "Not really"
-        reply = f"{verdict} {asked[0]}: {item.display_title} is {', '.join(item.genres) or 'unclassified'}"
+        reply = f"{verdict} {asked[0]}: {item.display_title} is {', '.join(item.display_genres) or 'unclassified'}"
         reply += f" (tags: {', '.join(item.tags[:4])})." if item.tags else "."
     else:
         about = overview_phrase(item, limit=400) or "I have no plot summary for it."
@@ -137,7 +145,7 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
             if item.mean_rating
             else ""
         )
-        reply = f"{item.display_title} ({', '.join(item.genres)}): {about}{rating}"
+        reply = f"{item.display_title} ({', '.join(item.display_genres)}): {about}{rating}"
     return _finish(reply, "answer")
 
 

@@ -98,3 +98,32 @@ def test_every_title_in_the_reply_is_a_catalog_item(agent: Recommender, real: Re
         assert rec.title in reply.reply
     years = [catalog.get(r.item_id).year for r in reply.recommendations]
     assert all(y is not None and 1990 <= y <= 1999 for y in years)
+
+
+PSEUDO = re.compile(r"\bIMAX\b|no genres listed")
+TEMPLATE_REASONS = re.compile(r"Shares \w+ and|as you asked|because you liked", re.I)
+
+
+def test_what_the_person_reads(agent: Recommender, real: RealCatalog) -> None:
+    """Natural titles, reasons that vary and say more than the chips, no pseudo-genres, an
+    opening that answers the turn, and nothing named earlier shown again."""
+    first = ask(agent, "Something like Inception, but less depressing")
+    assert first.reply.startswith("Close to Inception")
+    assert "The Matrix (1999)" in first.reply or "The Dark Knight (2008)" in first.reply
+    assert ", The (" not in first.reply and not PSEUDO.search(first.reply)
+    assert not TEMPLATE_REASONS.search(first.reply)
+    reasons = [r.explanation.split(". ")[0] for r in first.recommendations]
+    assert len(set(reasons)) >= 8, reasons  # not one template on every card
+    assert any("lighter in tone" in r or "less sad" in r for r in reasons), reasons
+    transcript = [
+        {"role": "user", "content": "Something like Inception, but less depressing"},
+        {"role": "assistant", "content": first.reply},
+        {"role": "user", "content": "I've seen all of those"},
+    ]
+    then = agent.reply(transcript)  # type: ignore[arg-type]
+    assert then.reply.startswith("Since you've seen those, here are others:")
+    named = {INCEPTION, *(r.item_id for r in first.recommendations)}
+    assert not named & {r.item_id for r in then.recommendations}
+    romcom = ask(agent, "a romantic comedy from after 2005")
+    assert not re.search(r"Comedy( and Romance)? as you asked", romcom.reply)
+    assert not PSEUDO.search(romcom.reply)

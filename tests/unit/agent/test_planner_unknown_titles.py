@@ -127,7 +127,7 @@ def test_ordinary_sentences_are_untouched(
     ("message", "context", "position", "title"),
     [
         ("what is Casablanca about?", SHOWN, None, "Casablanca (1942)"),
-        ("tell me more about The Matrix", SHOWN, None, "Matrix, The (1999)"),
+        ("tell me more about The Matrix", SHOWN, None, "The Matrix (1999)"),
         ("is Inception scary?", EMPTY, None, "Inception (2010)"),
         ("is Inception scary?", SHOWN, 2, None),  # on show: a position, no title
         ("what is Blorp Zing about?", EMPTY, None, "Blorp Zing"),  # unknown: as written

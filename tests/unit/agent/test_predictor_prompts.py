@@ -30,7 +30,7 @@ def test_pointwise_prompt() -> None:
 
 def test_verbalizer_labels_every_candidate_and_names_the_letters() -> None:
     user = verbalizer_prompt("", CANDIDATES[:2], ("A", "B")).user
-    assert "\nA. Heat (1995) |" in user and "\nB. Matrix, The (1999) |" in user
+    assert "\nA. Heat (1995) |" in user and "\nB. The Matrix (1999) |" in user
     assert user.endswith("Answer ONLY with one letter from A to B: the best candidate.")
     assert "(nothing specific)" in user
 

@@ -229,7 +229,7 @@ def test_llm_prompt_has_the_attributes_but_never_the_title(catalog: Catalog) -> 
     prompt = "\n".join(m.text for m in model.prompts[-1])
     assert "Sci-Fi" in prompt and "1999" in prompt and "simulation" in prompt
     assert "Inception" in prompt  # the liked film from history
-    assert "Conjuring, The (2013)" in prompt  # what the recommender showed
+    assert "The Conjuring (2013)" in prompt  # what the recommender showed
     assert "You: A sci-fi movie, please." in prompt
     assert not leaks(prompt, "Matrix, The (1999)")
 

@@ -81,9 +81,9 @@ def test_chat_repl_with_feedback_and_resume(
     capsys.readouterr()
     assert main(["chat", "--thread", "abc", "-k", "3"], embedder=built) == 0
     out = capsys.readouterr().out
-    assert "conversation abc" in out and "Here are some picks" in out
+    assert "conversation abc" in out and "Close to Toy Story:" in out
     assert "Noted (rejected)" in out and "There is no item 9" in out
     # a new process on the same thread remembers the preferences
     monkeypatch.setattr("sys.stdin", io.StringIO("something newer\n"))
     assert main(["chat", "--thread", "abc", "-k", "3"], embedder=built) == 0
-    assert "Here are some picks" in capsys.readouterr().out
+    assert "Newer ones, then:" in capsys.readouterr().out
