@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +38,38 @@ def recbot_system(
     """recbot on the whole context, never asking a question (``must_recommend``); ``make``
     builds the recommender that uses a fold's conversation model (once per fold)."""
     built: dict[int, Recommender] = {}
+    spent = LLMSpend()
 
     def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
         if id(model) not in built:
             built[id(model)] = make(model)
         reply = built[id(model)].reply(transcript_of(sample), k=k, must_recommend=True)
+        spent.add(reply.llm.calls, reply.llm.input_tokens + reply.llm.output_tokens)
         return [r.item_id for r in reply.recommendations]
 
+    answer.llm = spent  # type: ignore[attr-defined]  # read by run_dialogue_benchmark
     return answer
+
+
+@dataclass
+class LLMSpend:
+    """LLM calls and tokens a system spent over the samples (0 on the offline path)."""
+
+    calls: int = 0
+    tokens: int = 0
+    turns: int = 0
+
+    def add(self, calls: int, tokens: int) -> None:
+        self.calls += calls
+        self.tokens += tokens
+        self.turns += 1
+
+    def per_turn(self) -> dict[str, float]:
+        turns = max(self.turns, 1)
+        return {
+            "llm_calls_per_turn": self.calls / turns,
+            "llm_tokens_per_turn": self.tokens / turns,
+        }
 
 
 def popularity_system(popular: Sequence[int]) -> System:
@@ -178,9 +203,12 @@ def run_dialogue_benchmark(
         )
         for fold, model in enumerate(models):
             log(f"  fold {fold}: " + ", ".join(f"{k} {v:+.2f}" for k, v in model.weights.items()))
-    results = run_systems(
-        samples, {name: builders[name]() for name in systems}, models=models, progress=progress
-    )
+    built = {name: builders[name]() for name in systems}
+    results = run_systems(samples, built, models=models, progress=progress)
+    for result in results:  # what the LLM cost, for the systems that may call one
+        spend = getattr(built[result.name], "llm", None)
+        if isinstance(spend, LLMSpend):
+            result.extra.update(spend.per_turn())
     log(format_table(results))
     return report(
         results,

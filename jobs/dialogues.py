@@ -133,14 +133,19 @@ def run_systems(
 
 
 def format_table(results: Sequence[SystemResult], title: str = "") -> str:
-    header = "| system | R@1 | R@10 | R@50 | NDCG@10 | success | empty | p50 ms | p95 ms |"
-    lines = [f"### {title}" if title else "", header, "|" + " --- |" * 9]
+    header = (
+        "| system | R@1 | R@10 | R@50 | NDCG@10 | success | empty | p50 ms | p95 ms "
+        "| LLM tokens/turn |"
+    )
+    lines = [f"### {title}" if title else "", header, "|" + " --- |" * 10]
     for result in results:
         m = result.metrics()
         lines.append(
             f"| {result.name} | {m['recall@1']:.3f} | {m['recall@10']:.3f} | "
             f"{m['recall@50']:.3f} | {m['ndcg@10']:.3f} | {m['success']:.3f} | "
-            f"{m['empty']:.1%} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} |"
+            f"{m['empty']:.1%} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} | "
+            + (f"{m['llm_tokens_per_turn']:.0f}" if "llm_tokens_per_turn" in m else "—")
+            + " |"
         )
     lines += ["", "Recall@10 / Recall@50 by how many movies the seeker had named:", ""]
     lines += ["| system | none | one | two or more |", "| --- | --- | --- | --- |"]
