@@ -45,15 +45,21 @@ def test_ask_answers_json_as_designed(
     }
 
 
+@pytest.mark.parametrize("text", ["hmm", "hi there!", "What are you watching this weekend?"])
 def test_ask_must_recommend_and_stdin(
-    built: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    built: BagOfWordsEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
 ) -> None:
     monkeypatch.setattr(
-        "sys.stdin", io.StringIO(json.dumps({"messages": [{"role": "user", "content": "hmm"}]}))
+        "sys.stdin", io.StringIO(json.dumps({"messages": [{"role": "user", "content": text}]}))
     )
     capsys.readouterr()
     assert main(["ask", "--must-recommend"], embedder=built) == 0
-    assert json.loads(capsys.readouterr().out)["action"] == "recommend"
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["action"] == "recommend"
+    assert answer["recommendations"]  # a greeting or small talk still gets a list
 
 
 @pytest.mark.parametrize(
