@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from catalog.domain import Catalog
+from catalog.echo import ECHO_PENALTY, TitleEcho, request_words
 from catalog.embeddings import Embedder
 from catalog.errors import ArtifactError, IndexMismatchError, UnknownItemError
 from catalog.index import Candidate, VectorIndex
@@ -37,9 +38,10 @@ def _casefolded(genres: Iterable[str]) -> frozenset[str]:
 class ItemFilter:
     """Which items a search may return. The default filter allows every item.
 
-    ``include_genres``: the item has ANY of them; ``exclude_genres``: NONE of them (both compared
-    case-insensitively, unknown genres match nothing); ``min_year``/``max_year``: inclusive, an
-    item without a year fails any bound; ``exclude_ids``: never these items.
+    ``include_genres``: the item has ANY of them; ``require_genres``: ALL of them (a named
+    combination: "romantic comedy" is Romance and Comedy); ``exclude_genres``: NONE of them
+    (all compared case-insensitively, unknown genres match nothing); ``min_year``/``max_year``:
+    inclusive, an item without a year fails any bound; ``exclude_ids``: never these items.
     """
 
     include_genres: frozenset[str] = field(default_factory=frozenset)
@@ -47,10 +49,12 @@ class ItemFilter:
     min_year: int | None = None
     max_year: int | None = None
     exclude_ids: frozenset[int] = field(default_factory=frozenset)
+    require_genres: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         # Accept any iterable and store casefolded frozensets, so equal filters compare equal.
         object.__setattr__(self, "include_genres", _casefolded(self.include_genres))
+        object.__setattr__(self, "require_genres", _casefolded(self.require_genres))
         object.__setattr__(self, "exclude_genres", _casefolded(self.exclude_genres))
         object.__setattr__(self, "exclude_ids", frozenset(int(i) for i in self.exclude_ids))
 
@@ -62,6 +66,7 @@ class ItemFilter:
         """True when only ``exclude_ids`` restricts the items (no genre or year bounds)."""
         return (
             not self.include_genres
+            and not self.require_genres
             and not self.exclude_genres
             and self.min_year is None
             and self.max_year is None
@@ -110,6 +115,8 @@ class ItemMetadata:
         mask = np.ones(len(self.ids), dtype=bool)
         if item_filter.include_genres:
             mask &= self._has_any(item_filter.include_genres)
+        for genre in item_filter.require_genres:
+            mask &= self._has_any(frozenset({genre}))
         if item_filter.exclude_genres:
             mask &= ~self._has_any(item_filter.exclude_genres)
         if item_filter.min_year is not None:
@@ -127,6 +134,7 @@ class ItemMetadata:
         if not cols:
             return np.zeros(len(self.ids), dtype=bool)
         return np.any(self.genre_matrix[:, cols], axis=1)
+
 
 QUERY_CACHE = 256  # request embeddings kept (about 1.5 KB each)
 
@@ -165,18 +173,27 @@ class Retriever:
         self.embedder = embedder
         self.metadata = metadata
         self.genre_weight = genre_weight
+        self.echo = TitleEcho(catalog)
         self._queries: dict[str, np.ndarray] = {}  # oldest first; see query_vector
         self._queries_lock = threading.Lock()
 
     def by_text(self, text: str, k: int, filter: ItemFilter = NO_FILTER) -> list[Candidate]:
-        """Items closest to a free-text description. Blank text raises ``ValueError``.
+        """Items closest to a free-text description, less their title echo
+        (:mod:`catalog.echo`: "space movies" is no reason for *Office Space*). Blank text
+        raises ``ValueError``.
 
         Raising rather than returning ``[]``: a blank query is a caller bug (the planner should
         have asked the person what they want), and an empty list would look like "no matches".
         """
         if not text.strip():
             raise ValueError("by_text needs a non-blank query text")
-        return self._search(self.query_vector(text), k, filter)
+        hits = self._search(self.query_vector(text), k, filter)
+        words = request_words(text)
+        rescored = [
+            Candidate(hit.item_id, hit.score - ECHO_PENALTY * self.echo.share(hit.item_id, words))
+            for hit in hits
+        ]
+        return sorted(rescored, key=lambda hit: -hit.score)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The (d,) embedding of a request's words, computed once per text: a turn's retrieval

@@ -57,10 +57,12 @@ def item_filter(
     year_min: int | None = None,
     year_max: int | None = None,
     exclude_item_ids: Iterable[int] | None = None,
+    require_genres: Iterable[str] | None = None,
 ) -> ItemFilter:
     """An :class:`ItemFilter` from plain lists (what a plan or a tool call carries)."""
     return ItemFilter(
         include_genres=frozenset(include_genres or ()),
+        require_genres=frozenset(require_genres or ()),
         exclude_genres=frozenset(exclude_genres or ()),
         min_year=year_min,
         max_year=year_max,

@@ -76,6 +76,7 @@ def allows(item_filter: ItemFilter, item: Item) -> bool:
     year_ok = item.year is not None or (item_filter.min_year, item_filter.max_year) == (None, None)
     return (
         (not item_filter.include_genres or bool(genres & item_filter.include_genres))
+        and item_filter.require_genres <= genres
         and not genres & item_filter.exclude_genres
         and year_ok
         and (item_filter.min_year is None or (item.year or 0) >= item_filter.min_year)
@@ -91,6 +92,8 @@ FILTERS = {
     "min_year": ItemFilter(min_year=2010),
     "max_year": ItemFilter(max_year=1960),
     "unknown_genre": ItemFilter(include_genres=frozenset({"Western"})),
+    "require_all": ItemFilter(require_genres=frozenset({"Action", "comedy"})),
+    "require_unknown": ItemFilter(require_genres=frozenset({"Action", "Western"})),
     "combined": ItemFilter(
         include_genres=frozenset({"Action", "Sci-Fi"}),
         exclude_genres=frozenset({"comedy"}),
