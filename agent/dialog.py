@@ -20,6 +20,7 @@ from agent.state import AgentState, Preferences
 from catalog.domain import Catalog
 from catalog.errors import RecbotError
 from catalog.sequences import dedupe
+from catalog.titles import in_series, series_key
 
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
 _LISTED_TITLE = re.compile(r"^\s*\d{1,2}[.)]\s+(.{1,160}?\(\d{4}\))\s*(?:—|$)")
@@ -82,6 +83,9 @@ def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any
         target = {"rejected": rejected, "seen": seen, "liked": liked_ids}[feedback.kind]
         if item_id not in target:
             target.append(item_id)
+    for item_id in series_members(catalog, plan.exclude_series):
+        if item_id not in rejected:
+            rejected.append(item_id)
     prefs = state.get("preferences") or Preferences()
     prefs = drop_constraints(prefs, plan.drop, catalog)
     anchor = _shown_item(plan.more_like_position, None, last_shown, catalog)
@@ -101,9 +105,23 @@ def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any
         "rejected": rejected,
         "seen": seen,
         "unresolved": liked.unresolved + disliked.unresolved,
-        "notes": liked.notes + disliked.notes,
+        "notes": liked.notes + disliked.notes + [_ignored_note(text) for text in plan.ignored],
         "focus": _focus(plan, len(last_shown), state.get("focus")),
     }
+
+
+def series_members(catalog: Catalog, titles: Sequence[str]) -> list[int]:
+    """Every item of the named titles' series ("not a Matrix sequel"): the titles themselves
+    and the items whose title starts with the series name."""
+    resolved = resolve_titles(catalog, titles).ids
+    keys = {series_key(catalog.get(i).title) for i in resolved} - {""}
+    members = [item.id for item in catalog if any(in_series(key, item.title) for key in keys)]
+    return dedupe([*resolved, *members])
+
+
+def _ignored_note(text: str) -> str:
+    """What the reply says about a part of the request nothing could apply."""
+    return f"I can't tell which films “{text}” means, so I left it out of the search."
 
 
 def _focus(plan: Plan, shown: int, before: int | None) -> int | None:

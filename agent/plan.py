@@ -42,8 +42,16 @@ class Plan(BaseModel):
     disliked_titles: list[str] = Field(
         default_factory=list, description="titles the person dislikes"
     )
+    exclude_series: list[str] = Field(
+        default_factory=list,
+        description="titles whose whole series must not be shown, without disliking them: 'similar to X but not an X sequel', 'outside of X and Y'",
+    )
     include_genres: list[str] = Field(default_factory=list, description="catalog genres wanted")
     exclude_genres: list[str] = Field(default_factory=list, description="catalog genres unwanted")
+    require_genres: list[str] = Field(
+        default_factory=list,
+        description="genres that must all be present: a named combination ('romantic comedy' = Romance and Comedy)",
+    )
     year_min: int | None = Field(default=None, description="earliest release year wanted")
     year_max: int | None = Field(default=None, description="latest release year wanted")
     era_shift: EraShift | None = Field(
@@ -56,13 +64,17 @@ class Plan(BaseModel):
         default_factory=list, description="moods unwanted, e.g. depressing"
     )
     vibe: str = Field(default="", description="free-text description of what the person wants")
+    ignored: list[str] = Field(
+        default_factory=list,
+        description="parts of the request that cannot become a filter or a search, as written (e.g. 'from my childhood': no one knows which years)",
+    )
     feedback: list[ShownFeedback] = Field(default_factory=list)
     more_like_position: int | None = Field(
         default=None, ge=1, description="'more like the second one'"
     )
     drop: list[str] = Field(
         default_factory=list,
-        description="earlier constraints to forget: 'genre:<Genre>', 'mood:<mood>', 'years', 'liked:<title>', 'vibe', 'all'",
+        description="earlier constraints to forget: 'genre:<Genre>', 'mood:<mood>', 'years', 'liked:<title>', 'vibe', 'topic' (a new request, not a refinement of the last), 'all'",
     )
     question_position: int | None = Field(
         default=None, ge=1, description="which shown item a question is about"

@@ -59,8 +59,11 @@ def drop_constraints(prefs: Preferences, drops: Sequence[str], catalog: Catalog)
         kind = kind.strip().lower()
         if kind == "all":
             p = Preferences()
+        elif kind == "topic":  # a new request: its wishes replace the last one's
+            p = Preferences(disliked=p.disliked)
         elif kind == "genre":
             p.include_genres = _remove(p.include_genres, [value])
+            p.require_genres = _remove(p.require_genres, [value])
             p.exclude_genres = _remove(p.exclude_genres, [value])
         elif kind == "mood":
             p.moods = _remove(p.moods, [value])
@@ -105,10 +108,12 @@ def apply_plan(
     known = {g.casefold(): g for g in genres}
     include = [known[g.casefold()] for g in plan.include_genres if g.casefold() in known]
     exclude = [known[g.casefold()] for g in plan.exclude_genres if g.casefold() in known]
+    require = [known[g.casefold()] for g in plan.require_genres if g.casefold() in known]
     p = prefs.model_copy(deep=True)
     p.liked = _add(_remove(p.liked, disliked_ids), liked_ids)
     p.disliked = _add(_remove(p.disliked, liked_ids), disliked_ids)
-    p.include_genres = _add(_remove(p.include_genres, exclude), include)
+    p.include_genres = _add(_remove(p.include_genres, exclude), [*include, *require])
+    p.require_genres = _add(_remove(p.require_genres, exclude), require)
     p.exclude_genres = _add(_remove(p.exclude_genres, include), exclude)
     p.moods = _add(_remove(p.moods, plan.avoid_moods), plan.moods)
     p.avoid_moods = _add(_remove(p.avoid_moods, plan.moods), plan.avoid_moods)

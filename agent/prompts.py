@@ -56,16 +56,27 @@ not that one, already seen it);
   - "smalltalk": greetings, thanks, anything not about choosing a movie.
 - liked_titles / disliked_titles: movies they like (or want more like) / dislike.
 - include_genres / exclude_genres: genres wanted / unwanted, only from the genre list below.
-- year_min / year_max: release years wanted ("from the 90s" is 1990 to 1999); \
+- require_genres: a named combination that must have all its genres ("romantic comedy" is \
+Romance and Comedy); put them in include_genres too.
+- exclude_series: titles whose whole series must not be shown, without disliking them ("like \
+X but not an X sequel", "outside of X and Y").
+- year_min / year_max: release years wanted ("from the 90s" is 1990 to 1999, "the last twenty \
+years" counts back from this year; "a classic is fine" allows, it does not bound); \
 era_shift: "newer" or "older" when they ask for newer or older movies without years.
 - moods / avoid_moods: moods wanted / unwanted, short words such as light, funny, dark, scary, \
 sad, tense, romantic, depressing.
-- vibe: a short free-text description of what they want, in their words.
+- vibe: a short free-text description of what they want, in their words. Leave out words that \
+only say who it is for: "for my 6-year-old" is include_genres Children, exclude_genres Horror, \
+avoid_moods scary.
+- ignored: parts of the request that cannot become years, genres, moods or a search, as \
+written ("from my childhood": no one knows which years).
 - feedback: about movies shown last, each with kind "rejected" (not that one), "seen" \
 (already seen it) or "liked", and the movie's position in the last list (1 = first) or its title.
 - more_like_position: the position of a shown movie they want more like.
 - drop: earlier wishes they take back: "genre:<Genre>", "mood:<mood>", "years", \
-"liked:<title>", "vibe", or "all" to start over.
+"liked:<title>", "vibe", "topic" when the message is a new request rather than a refinement \
+of the last one ("older", "more like the second", "without romance" refine), or "all" to \
+start over.
 - question_position / question: for action "answer", which shown movie the question is about \
 and the question itself.
 - question_title: for action "answer" about a movie that is not in the last list, its title as \

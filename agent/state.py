@@ -24,6 +24,7 @@ class Preferences(BaseModel):
     disliked: list[int] = Field(default_factory=list)
     include_genres: list[str] = Field(default_factory=list)
     exclude_genres: list[str] = Field(default_factory=list)
+    require_genres: list[str] = Field(default_factory=list)  # all of them ("romantic comedy")
     year_min: int | None = None
     year_max: int | None = None
     moods: list[str] = Field(default_factory=list)

@@ -88,7 +88,9 @@ def _filter(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> 
     before = len(state.get("candidates", []))
     after = len(update.get("candidates", []))
     rules = []
-    if prefs.include_genres:
+    if prefs.require_genres:
+        rules.append("genres " + " and ".join(prefs.require_genres))
+    elif prefs.include_genres:
         rules.append("genres " + " or ".join(prefs.include_genres))
     if prefs.exclude_genres:
         rules.append("no " + ", ".join(prefs.exclude_genres))

@@ -187,6 +187,27 @@ def _short_title(main: str) -> str | None:
     return head.strip() if colon and head.strip() and tail.strip() else None
 
 
+_SERIES_TAIL = re.compile(r"(?: (?:part|chapter|episode|vol|volume))?(?: (?:\d+|[ivx]+))+$")
+MIN_SERIES_CHARS = 4  # shorter base titles ("up", "it") would gather unrelated films
+
+
+def series_key(title: str) -> str:
+    """The name a title's series shares: the key before a colon, without a trailing number
+    ("Toy Story 3" -> "toy story", "Star Wars: Episode V - ..." -> "star wars"); "" when too
+    short to tell a series by."""
+    main = " ".join(_PARENTHESISED.sub(" ", title).split()) or title
+    key = title_key(_short_title(main) or main)
+    key = _SERIES_TAIL.sub("", key).strip() or key
+    return key if len(key) >= MIN_SERIES_CHARS else ""
+
+
+def in_series(key: str, title: str) -> bool:
+    """Whether ``title`` belongs to the series named ``key`` (from :func:`series_key`): its own
+    key starts with the series name as whole words ("the matrix reloaded" for "matrix")."""
+    own = title_key(" ".join(_PARENTHESISED.sub(" ", title).split()) or title)
+    return bool(key) and (own == key or own.startswith(key + " "))
+
+
 # --- Search --------------------------------------------------------------------------------------
 
 

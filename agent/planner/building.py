@@ -1,7 +1,9 @@
 """Building the :class:`~agent.plan.Plan` from the walked mentions, and the vibe text.
 
 Mentions are applied in message order, so later statements win ("comedy... actually no
-comedy" excludes Comedy). The vibe is what is left once cues, titles, eras, positions, filler
+comedy" excludes Comedy). A named combination must have all its genres (``require_genres``):
+a two-genre phrase ("rom-com"), two genre words side by side ("action comedy", "sci-fi
+horror"), or a mood that is one genre next to a genre word ("romantic drama", "funny horror"). The vibe is what is left once cues, titles, eras, positions, filler
 and anything negated are removed; wanted genre and mood words stay, as they help retrieval.
 """
 
@@ -11,8 +13,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agent.lexicon import OPPOSITE_MOODS
+from agent.lexicon import MOODS, OPPOSITE_MOODS
 from agent.plan import Action, FeedbackKind, Plan, ShownFeedback
+from agent.planner.audience import (
+    CHILD_AVOID_GENRES,
+    CHILD_AVOID_MOODS,
+    CHILD_GENRES,
+    Audience,
+)
 from agent.planner.eras import Era
 from agent.planner.positions import PositionRef
 from agent.planner.walk import (
@@ -26,6 +34,7 @@ from agent.planner.walk import (
     UnknownTitle,
 )
 from agent.planner.words import FILLER_WORDS, STOPWORDS, Word
+from catalog.sequences import dedupe
 
 MAX_VIBE_CHARS = 300
 MAX_WORD_CHARS = 30  # longer "words" are noise (pasted hashes, keyboard mashing)
@@ -41,6 +50,7 @@ _STANCES = {
     "neutral": "neutral",
     "similar": "similar",
     "pos": "like",
+    "outside": "outside",
 }
 _WANTING = frozenset({"bare", "want", "like", "similar"})
 _FEEDBACK: dict[str, FeedbackKind] = {
@@ -68,6 +78,7 @@ class PlanBuilder:
 
     shown: int
     focus: int
+    joined: frozenset[int] = frozenset()  # word indexes written right after the previous word
     genres: dict[str, bool] = field(default_factory=dict)
     moods: dict[str, bool] = field(default_factory=dict)
     titles: dict[str, bool] = field(default_factory=dict)
@@ -78,10 +89,19 @@ class PlanBuilder:
     shift: str | None = None
     more_like: int | None = None
     last_item: Title | UnknownTitle | PositionRef | None = None  # what "it" / "that one" is
+    combinations: list[tuple[str, ...]] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)  # titles whose series is not wanted
+    outside: list[str] = field(default_factory=list)  # "outside of X": X's kind, not X
+    ignored: list[str] = field(default_factory=list)  # understood, but nothing to apply
+    previous: Mention | None = None
 
     def add(self, mention: Mention) -> None:
         stance = _stance(mention.cue)
         what = mention.span.what
+        if stance == "outside" and not isinstance(what, Title | UnknownTitle):
+            stance = "avoid"  # "anything other than horror"
+        self._combine(mention, stance)
+        self.previous = mention
         if isinstance(what, Cue):  # "start over": everything said so far goes
             self._forget_all()
         elif isinstance(what, Genres):
@@ -91,10 +111,35 @@ class PlanBuilder:
             self._mood(what.mood, stance)
         elif isinstance(what, Era):
             self._era(what, stance)
+        elif isinstance(what, Audience):
+            self._audience(what, stance)
         elif isinstance(what, Title | UnknownTitle):
-            self._title(what, stance)
+            # "a movie about X" names a topic, not a film the person liked
+            self._title(what, "neutral" if what.topic else stance)
         else:
             self._positions(what, stance)
+
+    def _combine(self, mention: Mention, stance: str) -> None:
+        """Remember a named genre combination (module docstring)."""
+        if stance not in _WANTING:
+            return
+        before = self.previous
+        genres = _as_genres(mention.span.what)
+        if isinstance(mention.span.what, Genres) and len(genres) > 1:
+            self.combinations.append(genres)
+        adjacent = (
+            before is not None
+            and before.span.end == mention.span.start
+            and mention.span.start in self.joined
+            and _stance(before.cue) in _WANTING
+        )
+        if before is not None and adjacent and isinstance(mention.span.what, Genres):
+            first = _as_genres(before.span.what)
+            if first and genres and set(first) != set(genres):
+                if isinstance(before.span.what, MoodWord):
+                    for genre in first:
+                        _put(self.genres, genre, True)
+                self.combinations.append((*first, *genres))
 
     def _forget_all(self) -> None:
         for table in (self.genres, self.moods, self.titles, self.feedback):
@@ -119,11 +164,26 @@ class PlanBuilder:
                 if self.moods.get(opposite):
                     del self.moods[opposite]
 
+    def _audience(self, audience: Audience, stance: str) -> None:
+        """ "For my 6-year-old": children's films, nothing frightening (not when negated or
+        merely mentioned: "my kids have seen it")."""
+        if not audience.children or stance not in _WANTING:
+            return
+        for genre in CHILD_GENRES:
+            self._flag(self.genres, genre, stance, f"genre:{genre}")
+        for genre in CHILD_AVOID_GENRES:
+            self._flag(self.genres, genre, "avoid", f"genre:{genre}")
+        for mood in CHILD_AVOID_MOODS:
+            if not self.moods.get(mood):
+                self._flag(self.moods, mood, "avoid", f"mood:{mood}")
+
     def _era(self, era: Era, stance: str) -> None:
         if stance == "drop":
             self.year_min = self.year_max = self.shift = None
             self.drop += ["years"] if "years" not in self.drop else []
             return
+        if era.unknowable and stance in _WANTING:
+            self.ignored += [era.unknowable] if era.unknowable not in self.ignored else []
         flipped = _complement(era) if stance == "avoid" else era
         if era.vague or flipped is None or stance == "seen":
             return
@@ -148,6 +208,14 @@ class PlanBuilder:
             self._feedback((title.position,), "like" if stance == "bare" else stance)
             return
         name = title.item.display_title if isinstance(title, Title) else title.written
+        series = stance == "outside" or (stance == "avoid" and getattr(title, "series", False))
+        if series and isinstance(title, Title):
+            # "not a Matrix sequel", "outside of X": none of the series, X itself not disliked
+            self.series += [name] if name not in self.series else []
+            if stance == "outside":  # the anchor only when nothing else is ("outside of X")
+                self._flag(self.titles, name, "similar", f"liked:{name}")
+                self.outside.append(name)
+            return
         if stance == "seen":
             self.feedback[name] = "seen"
         elif stance != "neutral":
@@ -176,18 +244,28 @@ class PlanBuilder:
                 _put(self.feedback, position, _FEEDBACK[stance])
 
     def plan(self, action: Action, vibe: str) -> Plan:
+        liked = [title for title, liked in self.titles.items() if liked]
+        said = [title for title in liked if title not in self.outside]
         return Plan(
             action=action,
-            liked_titles=[title for title, liked in self.titles.items() if liked],
+            liked_titles=said or liked,
             disliked_titles=[title for title, liked in self.titles.items() if not liked],
             include_genres=[genre for genre, wanted in self.genres.items() if wanted],
             exclude_genres=[genre for genre, wanted in self.genres.items() if not wanted],
+            require_genres=dedupe(
+                genre
+                for combination in self.combinations
+                if all(self.genres.get(genre) for genre in combination)
+                for genre in combination
+            ),
             year_min=self.year_min,
             year_max=self.year_max,
             era_shift=self.shift,  # type: ignore[arg-type]
             moods=[mood for mood, wanted in self.moods.items() if wanted],
             avoid_moods=[mood for mood, wanted in self.moods.items() if not wanted],
             vibe=vibe,
+            ignored=list(self.ignored),
+            exclude_series=list(self.series),
             feedback=[_shown_feedback(ref, kind) for ref, kind in self.feedback.items()],
             more_like_position=self.more_like,
             drop=self.drop,
@@ -203,8 +281,23 @@ class PlanBuilder:
         """Whether the message said anything beyond "start over"."""
         dropped = [entry for entry in self.drop if entry != "all"]
         return bool(
-            self.titles or self.genres or self.moods or self.feedback or dropped or vibe
+            self.titles
+            or self.genres
+            or self.moods
+            or self.feedback
+            or dropped
+            or vibe
+            or self.series
         ) or any(v is not None for v in (self.year_min, self.year_max, self.shift, self.more_like))
+
+
+def _as_genres(what: Meaning) -> tuple[str, ...]:
+    """The genres a genre phrase names, or the one genre a mood stands for ("romantic")."""
+    if isinstance(what, Genres):
+        return what.names
+    if isinstance(what, MoodWord) and what.mood in MOODS and len(MOODS[what.mood].genres_up) == 1:
+        return tuple(MOODS[what.mood].genres_up)
+    return ()
 
 
 def _complement(era: Era) -> Era | None:

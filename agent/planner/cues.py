@@ -8,14 +8,16 @@ the way it normalises messages. Genre and mood phrases are the lexicon's
 
 from __future__ import annotations
 
+from agent.planner.words import word_set
+
 # What a phrase does to the mentions after it in its clause (see agent.planner.walk):
 # neg/dislike exclude, pos/similar/want include (pos and similar differ for shown items:
 # "liked the 2nd" vs "more like the 2nd"), seen marks seen, drop forgets, break ends the clause,
 # neutral ("than") mentions without wanting, question is transparent.
 CUE_PHRASES: dict[str, str] = {
     "neg": "no|not|without|less|fewer|nothing|none|never|avoid|avoiding|skip|except|excluding"
-    "|exclude|minus|anything but|everything but|anything other than|other than|instead of"
-    "|rather than|apart from|don't want|do not want|don't wanna|don't need|no more|enough with"
+    "|exclude|minus|anything but|everything but|instead of"
+    "|rather than|don't want|do not want|don't wanna|don't need|no more|enough with"
     "|enough of|tired of|sick of|fed up with|stay away from|steer clear of|too|not too"
     "|nothing too|nothing with|nothing that|not a|not an|not any|isn't|aren't|doesn't|don't"
     "|didn't|won't|can't|neither|nor|hardly|zero|lay off",
@@ -44,6 +46,8 @@ CUE_PHRASES: dict[str, str] = {
     "|forget everything|forget all that|forget all of that|forget it all|clear everything"
     "|clear all|new search|never mind all that|something completely different"
     "|something totally different|let's start over",
+    # "outside of X and Y": X's kind of film, none of X's series (titles); else excluded
+    "outside": "outside of|other than|anything other than|apart from|aside from|besides|beyond",
     "break": "but|though|although|however|whereas|yet",
     "neutral": "than|unlike",
     "question": "tell me about|tell me more about|more about|about|what is|what's|is|was|are"
@@ -63,7 +67,9 @@ CUE_PHRASES: dict[str, str] = {
     "|perfect|lol|haha|sure|yes|yeah|yep|help",
 }
 # Cues a title may follow directly: a plain title ("Up") after one of these may count.
-TITLE_CUE_KINDS = frozenset({"neg", "dislike", "pos", "similar", "seen", "drop", "neutral"})
+TITLE_CUE_KINDS = frozenset(
+    {"neg", "dislike", "pos", "similar", "seen", "drop", "neutral", "outside"}
+)
 TITLE_CUE_QUESTIONS = frozenset({"tell me about", "tell me more about", "more about", "about"})
 # Cues that apply to what came before them in the clause ("the second one looks good").
 TRAILING_CUES: dict[str, str] = {
@@ -83,5 +89,10 @@ TRAILING_CUES: dict[str, str] = {
 }
 # Cues a title the catalog lacks may follow ("loved X", "hated X", "more like X"), and cues
 # that start a new statement, ending such a title ("loved X And Hated Y").
-UNKNOWN_TITLE_CUE_KINDS = frozenset({"pos", "dislike", "similar"})
+UNKNOWN_TITLE_CUE_KINDS = frozenset({"pos", "dislike", "similar", "outside"})
+# Words after a title that make it a series: "not a Matrix sequel", "no more Star Wars films".
+SERIES_WORDS = word_set(
+    "sequel sequels prequel prequels franchise series saga trilogy installment installments"
+    " movie movies film films one ones entry entries spinoff spinoffs"
+)
 STATEMENT_CUE_KINDS = frozenset({"pos", "dislike", "seen", "break", "drop", "drop_all"})

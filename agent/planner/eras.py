@@ -2,17 +2,21 @@
 
 Patterns run over the message's normalised words joined by spaces; the first pattern to claim
 words wins them, and each match gives an :class:`Era`: bounds, a shift, or just "the year".
+
+"The last twenty years" counts back from the current year. An era the person only allows ("a
+classic is fine", "I don't mind older ones") bounds nothing. A time only the person knows ("from
+my childhood", "when I was a kid") is ``unknowable``: the agent cannot turn it into years and
+says so.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from agent.planner.words import Word
+from agent.planner.words import Word, WordText
 
 RECENT_YEARS = 5  # "recent", "new releases": the last five years
 MODERN_YEARS = 25  # "modern"
@@ -30,6 +34,7 @@ class Era:
     year_max: int | None = None
     shift: EraShift | None = None
     vague: bool = False
+    unknowable: str = ""  # "from my childhood": years only the person knows, as written
 
 
 _DECADE_WORDS = {
@@ -48,6 +53,21 @@ _PT = rf"(?:the )?(?:{_DEC}|{_YR})"
 _FILM = r"(?:movie|movies|film|films|stuff|ones|releases?)"
 _ANY_DIGIT = "0|1|2|3|4|5|6|7|8|9"
 _DECADE_HINTS = "0s|ties"
+_COUNTS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "couple": 2, "couple of": 2, "few": 3,
+}  # fmt: skip
+_COUNT = rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(_COUNTS, key=len, reverse=True))})"
+# Allowing an era is not asking for it: "a classic is fine", "don't mind older ones".
+_ALLOWED_AFTER = re.compile(
+    r"^(?: ones?| movies?| films?| stuff)?(?: is| are| would be| could be| its| theyre)?"
+    r" (?:fine|ok|okay|good|welcome|allowed|acceptable|great)\b"
+)
+_ALLOWED_BEFORE = re.compile(
+    r"(?:dont mind|do not mind|wouldnt mind|fine with|ok with|okay with|open to|happy with"
+    r"|even|including|or)(?: an?| the| some)? $"
+)
 # (pattern over the space-joined normalised words, kind, hints), tried in order, the first claim
 # winning. A pattern runs only when one of its "|"-separated hints is in the text: most
 # messages name no era, and a long one should not pay for twenty scans.
@@ -97,6 +117,18 @@ _ERA_PATTERNS = [
         _ANY_DIGIT,
     ),
     (rf"\b(?P<a>{_YR})(?= {_FILM}\b)", "point", _ANY_DIGIT),
+    (
+        rf"\b(?:from |in |of |over )?(?:the )?(?:last|past|previous) {_COUNT} (?:years?|decades?)\b",
+        "last",
+        "last|past|previous",
+    ),
+    (
+        r"\b(?:from |in |of |during )?(?:my|our) (?:childhood|youth|teens|teen years|school days"
+        r"|college days|college years)\b|\bwhen (?:i|we) (?:was|were) (?:a )?(?:kids?|young"
+        r"|little|growing up|in (?:school|college))\b|\b(?:i|we) grew up (?:on|with)\b",
+        "unknowable",
+        "childhood|youth|teen|school|college|when i|when we|grew up",
+    ),
     (
         rf"\b(?:recent|recently released|newest|latest|brand new|new(?= {_FILM}\b)|this year"
         r"|(?:last|past) (?:few|couple of) years)\b",
@@ -154,6 +186,11 @@ def _era(kind: str, match: re.Match[str], current_year: int) -> Era:
     groups = match.groupdict()
     a = _period(groups["a"], current_year) if groups.get("a") else (0, 0)
     b = _period(groups["b"], current_year) if groups.get("b") else (0, 0)
+    if kind == "last":
+        n = groups["n"]
+        count = int(n) if n.isdigit() else _COUNTS[n]
+        years = count * (10 if "decade" in match.group(0) else 1)
+        return Era(current_year - years + 1, None)
     eras = {
         "range": lambda: Era(min(a[0], b[0]), max(a[1], b[1])),
         "before": lambda: Era(None, a[0] - 1),
@@ -167,6 +204,7 @@ def _era(kind: str, match: re.Match[str], current_year: int) -> Era:
         "newer": lambda: Era(shift="newer"),
         "older": lambda: Era(shift="older"),
         "vague": lambda: Era(vague=True),
+        "unknowable": lambda: Era(vague=True, unknowable=match.group(0)),
     }
     return eras[kind]()
 
@@ -175,20 +213,20 @@ def find_eras(
     words: Sequence[Word], claimed: Sequence[bool], current_year: int
 ) -> list[tuple[int, int, Era]]:
     """Era expressions as (start word, end word, era), over words not yet claimed."""
-    starts, position = [], 0
-    for word in words:
-        starts.append(position)
-        position += len(word.norm) + 1
-    text = " ".join(word.norm for word in words)
+    joined = WordText(words)
+    text = joined.text
     taken = list(claimed)
     found: list[tuple[int, int, Era]] = []
     for regex, kind, hints in _ERA_REGEXES:
         if not any(hint in text for hint in hints):
             continue
         for match in regex.finditer(text):
-            first = bisect.bisect_right(starts, match.start()) - 1
-            last = bisect.bisect_left(starts, match.end())
+            first, last = joined.span(match.start(), match.end())
             if first < last and not any(taken[first:last]):
                 taken[first:last] = [True] * (last - first)
-                found.append((first, last, _era(kind, match, current_year)))
+                era = _era(kind, match, current_year)
+                allowed = _ALLOWED_AFTER.match(text[match.end() :]) or _ALLOWED_BEFORE.search(
+                    text[: match.start()]
+                )
+                found.append((first, last, Era(vague=True) if allowed else era))
     return sorted(found, key=lambda found_era: found_era[0])

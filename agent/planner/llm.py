@@ -93,11 +93,14 @@ class LLMPlanner:
         """``plan`` with catalog genre names only, tidy titles, and only positions that were shown."""
         include, unknown_in = self._genres(plan.include_genres)
         exclude, unknown_ex = self._genres(plan.exclude_genres)
+        require, _ = self._genres(plan.require_genres)
         if unknown_in or unknown_ex:
             log.info("LLM planner: dropped unknown genres %s", sorted({*unknown_in, *unknown_ex}))
         update = {
             "include_genres": include,
             "exclude_genres": exclude,
+            "require_genres": require,
+            "exclude_series": _tidy(plan.exclude_series),
             "liked_titles": _tidy(plan.liked_titles),
             "disliked_titles": _tidy(plan.disliked_titles),
             "moods": _tidy(plan.moods),

@@ -37,6 +37,11 @@ Decisions worth knowing:
   "classic" / "old movies" end at ``CLASSIC_END``. Negating a one-sided era takes its
   complement ("nothing recent" sets ``year_max``); a negated decade is ignored, as a Plan
   cannot exclude a middle range.
+* A new request starts a new topic (``drop=["topic"]``): after "a movie for date night",
+  "something like the office" is searched as itself, not as "office romantic". A message
+  refines instead when it only narrows ("without romance", "from the 90s"), points at the
+  list ("more like the second", "older", "not that one"), compares ("funnier", "less dark")
+  or says it adds ("also", "too", "but", "and ..." first).
 * "surprise me", "whatever", "up for anything" -> recommend with no constraints.
 * Too little signal -> clarify, or recommend when ``context.has_preferences``. How many
   questions to ask before recommending anyway is the router's business.
@@ -51,12 +56,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from agent.lexicon import MOOD_SYNONYMS
 from agent.plan import Action, Plan
+from agent.planner.audience import find_audiences
 from agent.planner.base import PlannerContext
 from agent.planner.building import PlanBuilder, vibe_text
 from agent.planner.cues import (
+    SERIES_WORDS,
     STATEMENT_CUE_KINDS,
     TITLE_CUE_KINDS,
     TITLE_CUE_QUESTIONS,
@@ -156,14 +164,18 @@ class OfflinePlanner:
                 question_title=title,
                 question=" ".join(message.split())[:MAX_QUESTION_CHARS],
             )
-        builder = PlanBuilder(len(context.shown), _focus(context))
+        joined = frozenset(i for i, word in enumerate(words) if i and not word.sep.strip(" -"))
+        builder = PlanBuilder(len(context.shown), _focus(context), joined)
         for mention in reading.walk.mentions:
             builder.add(mention)
         vibe = vibe_text(
             words, reading.claimed, reading.negated, reading.walk.mentions, builder.still_wants
         )
         action = _action(reading, builder.has_signal(vibe), context)
-        return builder.plan(action, vibe if action in ("recommend", "refine") else "")
+        plan = builder.plan(action, vibe if action in ("recommend", "refine") else "")
+        if context.has_preferences and _new_topic(reading, plan):
+            plan.drop = ["topic", *plan.drop]
+        return plan
 
     def _read(self, text: str, words: list[Word], context: PlannerContext) -> _Reading:
         claimed = [False] * len(words)
@@ -171,11 +183,12 @@ class OfflinePlanner:
         slots = _title_slots(words, cues)
         shown = {item.item_id: item.position for item in context.shown}
         spans = [
-            Span(spot.start, spot.end, Title(spot.item, shown.get(spot.item.id)))
+            _title_span(words, spot.start, spot.end, Title(spot.item, shown.get(spot.item.id)))
             for spot in self._spotter.spot(words, slots, prefer=shown)
         ]
         _claim(claimed, spans)
         linked = [(span.start, span.end) for span in spans]
+        spans += _claim(claimed, [Span(*found) for found in find_audiences(words, claimed)])
         spans += _claim(
             claimed, [Span(*found) for found in find_eras(words, claimed, self.current_year)]
         )
@@ -185,6 +198,7 @@ class OfflinePlanner:
         replaced = {span.start for span in unknown}  # "Toy Story 5" is no "Toy Story"
         spans = [span for span in spans if span.start not in replaced]
         spans += _claim(claimed, unknown)
+        spans = [_as_topic(words, span) for span in spans]
         spans += _claim(claimed, self._phrases.find(words, claimed))
         walk, negated = walk_mentions(words, sorted(spans, key=lambda span: span.start))
         return _Reading(text, words, walk, claimed, negated)
@@ -203,6 +217,27 @@ class OfflinePlanner:
         stops = {span.start for span in cues if _cue_kind(span) in STATEMENT_CUE_KINDS}
         found = self._unknown.find(text, words, claimed, slots, linked, stops)
         return [Span(spot.start, spot.end, UnknownTitle(spot.written)) for spot in found]
+
+
+def _title_span(words: Sequence[Word], start: int, end: int, title: Title) -> Span:
+    """A title's span; followed by a series word ("a Matrix sequel") it means the series."""
+    if end < len(words) and words[end].norm in SERIES_WORDS and not words[end].sep.strip():
+        return Span(start, end + 1, Title(title.item, title.position, series=True))
+    return Span(start, end, title)
+
+
+_TOPIC_WORDS = word_set("about involving featuring")
+
+
+def _as_topic(words: Sequence[Word], span: Span) -> Span:
+    """A title not on show right after "about" is the subject asked for, not a film liked."""
+    what = span.what
+    after = span.start > 0 and words[span.start - 1].norm in _TOPIC_WORDS
+    if not after or not isinstance(what, Title | UnknownTitle):
+        return span
+    if isinstance(what, Title) and what.position is not None:
+        return span
+    return Span(span.start, span.end, replace(what, topic=True))
 
 
 def _claim(claimed: list[bool], spans: list[Span]) -> list[Span]:
@@ -268,6 +303,33 @@ def _answer_target(
         elif isinstance(what, PositionRef) and what.positions:
             return what.positions[0], None
     return None if unknown is None else (None, unknown)
+
+
+_ADDING = word_set("also too more less still same again instead even rather bit little slightly")
+_ADDING_FIRST = word_set("but and or plus with without maybe just")
+
+
+def _new_topic(reading: _Reading, plan: Plan) -> bool:
+    """Whether the message asks for something new rather than refining the last request
+    (module docstring)."""
+    if plan.action not in ("recommend", "refine") or plan.drop:
+        return False
+    if not (plan.vibe or plan.include_genres or plan.moods or plan.liked_titles):
+        return False  # only narrows: "without romance", "from the 90s"
+    if plan.era_shift or plan.more_like_position or plan.feedback:
+        return False
+    words = reading.words
+    if words[0].norm in _ADDING_FIRST or any(word.norm in _ADDING for word in words):
+        return False
+    return not any(_comparative(word.norm) for word in words)
+
+
+def _comparative(norm: str) -> bool:
+    """ "funnier", "darker", "sadder", "scarier": a mood word compared with the last list."""
+    if not norm.endswith("er") or len(norm) < 5:
+        return False
+    stems = {norm[:-2], norm[:-1], norm[:-3], norm[:-3] + "y"}
+    return any(stem in MOOD_SYNONYMS for stem in stems)
 
 
 def _action(reading: _Reading, signal: bool, context: PlannerContext) -> Action:

@@ -15,6 +15,10 @@ or when it is a genre or mood word ("Western"). Plain titles count only when sig
   function word ("loved up in the air", but not "loved it all").
 
 Genre and mood words that happen to be titles ("Romance", "Western") need quotes or a year.
+
+A title's first words alone ("like Harry Potter", "movies like Shawshank") name its best known
+film; one word alone does so only for a well-known film (the catalog's ``FAMOUS_SHARE`` most
+rated): "Shawshank" is how people name a famous film, "chuck" is a word, not *Chuck & Buck*.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ OVERVIEW_COMMON_MIN = 25  # ... and in at least this many (tiny catalogs teach n
 FUZZY_CACHE_SIZE = 4096
 MAX_FUZZY_SLOTS = 6  # fuzzy look-ups per message, so a long paste stays fast
 _DESCRIPTIVE = word_set("about in with on of involving featuring set starring")
+FAMOUS_SHARE = 0.1  # a one-word partial title names a film among the catalog's most rated 10%
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,8 @@ class TitleSpotter:
     def __init__(self, items: Iterable[Item], *, reserved: Collection[str] = ()) -> None:
         ordered = sorted(items, key=lambda item: (-item.popularity, item.id))
         self._reserved = frozenset(reserved)
+        counts = sorted((item.popularity for item in ordered), reverse=True)
+        self._famous = counts[int(len(counts) * FAMOUS_SHARE)] if counts else 0
         self._common = (
             COMMON_WORDS
             | _common_in_overviews(ordered)
@@ -110,7 +117,8 @@ class TitleSpotter:
 
     def _index_item(self, item: Item) -> None:
         names = title_aliases(item.title)
-        for tier, name in [(0, alias) for alias in names] + [(1, _before_colon(names[0]))]:
+        parts = [(1, _before_colon(names[0])), (1, _subtitle(names[0]))]
+        for tier, name in [(0, alias) for alias in names] + parts:
             normalized = normalize_title(name)
             key = title_key(name)
             if key:
@@ -213,8 +221,11 @@ class TitleSpotter:
             return None
         if run < len(words) and words[run].capitalised and not words[run].sentence_start:
             return None  # a name that goes on: "Christopher Nolan" is no "Christopher Columbus"
+        item = self._franchise[prefix].item
+        if run - body == 1 and words[start].quote < 0 and item.popularity < self._famous:
+            return None  # one word of an obscure title is no evidence ("about chuck")
         if start in slots or words[start].quote >= 0 or (capital and run - body > 1):
-            return TitleSpot(start, run, self._franchise[prefix].item)
+            return TitleSpot(start, run, item)
         return None
 
     def _signalled(
@@ -286,6 +297,14 @@ def _before_colon(title: str) -> str:
     """ "Star Wars: Episode IV - A New Hope" -> "Star Wars"; "" when there is no colon."""
     head, colon, tail = title.partition(":")
     return head.strip() if colon and tail.strip() else ""
+
+
+def _subtitle(title: str) -> str:
+    """ "Star Wars: Episode V - The Empire Strikes Back" -> "The Empire Strikes Back": the name
+    people use for a numbered part; "" without one of at least two words."""
+    _, colon, tail = title.partition(":")
+    tail = tail.rpartition(" - ")[2].strip() if colon else ""
+    return tail if len(tail.split()) >= 2 and not tail.lower().startswith("part ") else ""
 
 
 SHORT_TITLE_WEIGHT = 0.25  # "lord of the rings" names the 1978 film, unless a trilogy part is

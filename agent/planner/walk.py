@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS
+from agent.planner.audience import Audience
 from agent.planner.cues import CUE_PHRASES, TRAILING_CUES
 from agent.planner.eras import Era
 from agent.planner.positions import PositionRef
@@ -49,6 +50,8 @@ class MoodWord:
 class Title:
     item: Item
     position: int | None  # in the last list, when on show
+    series: bool = False  # "a Matrix sequel": the title's series, not the film itself
+    topic: bool = False  # "a movie about X": named as a subject, not as a film liked
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +59,10 @@ class UnknownTitle:
     """A title-like phrase no catalog item links to, as written ("Blorptastic Zingwhirl 3000")."""
 
     written: str
+    topic: bool = False
 
 
-Meaning = Cue | Genres | MoodWord | Era | PositionRef | Title | UnknownTitle
+Meaning = Cue | Genres | MoodWord | Era | Audience | PositionRef | Title | UnknownTitle
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +135,7 @@ def build_phrase_table(genres: Sequence[str]) -> PhraseTable:
 
 # --- The walk: which cue is in force for each mention --------------------------------------------
 
-_NEGATING = frozenset({"neg", "dislike", "drop", "drop_all"})
+_NEGATING = frozenset({"neg", "dislike", "drop", "drop_all", "outside"})
 _TRANSPARENT = frozenset({"question", "smalltalk", "surprise", "again"})
 
 
@@ -151,7 +155,16 @@ class Walk:
         return self.active is not None and self.active.kind in _NEGATING
 
     def end_clause(self) -> None:
+        self._dangling()
         self.active, self.pending = None, []
+
+    def _dangling(self) -> None:
+        """ "Something similar." with nothing after it in its clause: similar to what was
+        named before it ("it"), which the plan builder resolves like "more like that one"."""
+        cue = self.active
+        if cue is not None and cue.phrase == "similar" and not self.mentioned:
+            end = self.active_end
+            self.mentions.append(Mention(Span(end - 1, end, PositionRef((), True)), cue))
 
     def take(self, span: Span) -> None:
         if not isinstance(span.what, Cue):
@@ -173,6 +186,7 @@ class Walk:
             return
         if self._flips(cue, span.start):
             cue = Cue("dislike", cue.phrase) if cue.kind != "want" else self.active or cue
+        self._dangling()
         self.active, self.active_end, self.mentioned = cue, span.end, False
 
     def _flips(self, cue: Cue, start: int) -> bool:
@@ -211,6 +225,7 @@ def walk_mentions(words: Sequence[Word], spans: Sequence[Span]) -> tuple[Walk, l
         else:
             walk.take(owned)
             index = owned.end
+    walk.end_clause()
     return walk, negated
 
 

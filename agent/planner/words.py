@@ -12,6 +12,7 @@ everyday English, and a title made only of them is "plain" (:mod:`agent.planner.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,6 +86,24 @@ def is_shouting(words: Sequence[Word]) -> bool:
 
 
 # --- Everyday words ------------------------------------------------------------------------------
+
+
+class WordText:
+    """A message's normalised words joined by spaces, for patterns that span several words,
+    and the words a pattern match covers."""
+
+    def __init__(self, words: Sequence[Word]) -> None:
+        self.text = " ".join(word.norm for word in words)
+        self._starts: list[int] = []
+        position = 0
+        for word in words:
+            self._starts.append(position)
+            position += len(word.norm) + 1
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The words (first, last + 1) the characters ``start:end`` of :attr:`text` touch."""
+        first = bisect.bisect_right(self._starts, start) - 1
+        return first, bisect.bisect_left(self._starts, end)
 
 
 def word_set(text: str) -> frozenset[str]:

@@ -362,7 +362,8 @@ def test_a_title_then_it_means_that_title(planner: OfflinePlanner) -> None:
         ("sci-fi but not too scary", ["Sci-Fi"], []),
         ("science fiction without romance", ["Sci-Fi"], ["Romance"]),
         ("a rom-com", ["Comedy", "Romance"], []),
-        ("something for the kids, animated", ["Children", "Animation"], []),
+        # a child audience: children's films, and no horror
+        ("something for the kids, animated", ["Children", "Animation"], ["Horror"]),
         ("I hate musicals", [], ["Musical"]),
         ("I can't stand westerns", [], ["Western"]),
         ("a noir or a whodunit", ["Film-Noir", "Mystery"], []),
