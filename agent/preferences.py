@@ -9,6 +9,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS, MOODS, normalize_text
 from agent.plan import Plan
 from agent.state import Preferences
 from catalog.domain import Catalog
@@ -121,4 +122,23 @@ def apply_plan(
         p.year_min, p.year_max = plan.year_min, plan.year_max
     if plan.vibe.strip():
         p.vibe = plan.vibe.strip()
+    p.vibe = _scrub_vibe(p.vibe, set(p.exclude_genres), set(p.avoid_moods))
     return p
+
+
+def _scrub_vibe(vibe: str, genres: set[str], moods: set[str]) -> str:
+    """The vibe without words that name what is now unwanted: after "a romantic comedy",
+    "without romance" must not keep searching for "romantic"."""
+    if not genres and not moods:
+        return vibe
+    kept = [word for word in vibe.split() if not _names_any(word, genres, moods)]
+    return " ".join(kept)
+
+
+def _names_any(word: str, genres: set[str], moods: set[str]) -> bool:
+    phrase = normalize_text(word)
+    mood = MOOD_SYNONYMS.get(phrase)
+    named = set(GENRE_SYNONYMS.get(phrase, ()))
+    if mood is not None and len(MOODS[mood].genres_up) == 1:
+        named |= MOODS[mood].genres_up
+    return bool(named & genres) or mood in moods

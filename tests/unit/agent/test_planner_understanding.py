@@ -223,3 +223,19 @@ def test_required_genres_fold_in_and_an_exclusion_removes_them() -> None:
 def test_a_series_is_the_title_and_every_item_named_after_it() -> None:
     assert sorted(series_members(CATALOG, ["The Matrix"])) == [3, 4]  # and Reloaded
     assert series_members(CATALOG, ["Blorptastic Zingwhirl"]) == []
+
+
+@pytest.mark.parametrize(
+    ("plan", "vibe"),
+    [
+        (Plan(action="refine", exclude_genres=["Romance"]), "comedy"),
+        (Plan(action="refine", avoid_moods=["romantic"]), "comedy"),
+        (Plan(action="refine", exclude_genres=["Comedy"]), "romantic"),
+        (Plan(action="refine", exclude_genres=["Horror"]), "romantic comedy"),
+    ],
+)
+def test_the_vibe_loses_words_for_what_is_now_unwanted(plan: Plan, vibe: str) -> None:
+    before = Preferences(include_genres=["Comedy", "Romance"], vibe="romantic comedy")
+    genres = ["Comedy", "Romance", "Horror"]
+    after = apply_plan(before, plan, liked_ids=[], disliked_ids=[], genres=genres)
+    assert after.vibe == vibe
