@@ -1,8 +1,13 @@
 """The LLM simulated user: a chat model writes each message, the rules speak when it cannot.
 
 The model sees what the user knows of its target (never the title) and the conversation, in the
-prompt of :func:`agent.prompts.simulated_user_prompt`. A :class:`RuleBasedUser` runs alongside
-every turn, so it always knows what has been revealed and can speak for a turn the model fails.
+prompt of :func:`agent.prompts.simulated_user_prompt`. It gets the rule user's leak-free facts
+only — the genres, the year, tags and plot words many films share, a liked film — never the raw
+overview, and each draft passes the same guard as the rules' (the title, and no rare word or name
+of the film's overview or tags). The persona's instructions (``PERSONA_NOTES``) are added to the
+prompt; accepting, leaving and what the user excluded follow the persona's rules exactly. A
+:class:`RuleBasedUser` runs alongside every turn, so it always knows what has been revealed and
+can speak for a turn the model fails.
 """
 
 from __future__ import annotations
@@ -22,13 +27,22 @@ from agent.prompts import (
     simulated_user_prompt,
 )
 from catalog.domain import Catalog
-from simulations.attributes import SKIP_GENRES, Similar
+from simulations.attributes import SKIP_GENRES, Similar, singles_out
 from simulations.leak import leaks
 from simulations.rule_user import RuleBasedUser
-from simulations.types import Target
+from simulations.types import Persona, Target
 
 MAX_REASKS = 2
 MAX_MESSAGE_CHARS = 400
+# The simulator's own persona instructions, added to the simulated-user prompt.
+PERSONA_NOTES: dict[str, str] = {
+    "cooperative": "Answer questions helpfully and add a detail when a list misses.",
+    "terse": "Write at most five words per message; never explain.",
+    "impatient": "You are in a hurry and show it; keep messages short.",
+    "contrarian": "You are hard to please: you dislike the first list you are shown.",
+    "target-free": "You have no particular film in mind: talk about your taste, the kinds of "
+    "films you liked and one or two of them by name.",
+}
 
 
 class LLMUser:
@@ -45,13 +59,14 @@ class LLMUser:
         *,
         counter: UsageCounter | None = None,
         similar: Similar | None = None,
+        persona: Persona = "cooperative",
     ) -> None:
-        self.target = target
+        self.target, self.persona = target, persona
         self.leak_retries = 0
         self.fallbacks = 0
         self.errors = 0  # model calls that raised
         self._model, self._counter, self._catalog = model, counter, catalog
-        self._rules = RuleBasedUser(target, catalog, seed, similar)
+        self._rules = RuleBasedUser(target, catalog, seed, similar, persona)
         self._facts = self._known_facts()
         self._transcript: list[str] = []
         self._usage = Usage()
@@ -60,11 +75,22 @@ class LLMUser:
     def usage(self) -> Usage:
         return self._usage
 
+    @property
+    def left(self) -> bool:
+        return self._rules.left
+
+    @property
+    def excluded(self) -> set[int]:
+        return self._rules.excluded
+
+    def accepts(self, recommended: list[int]) -> bool:
+        return self._rules.accepts(recommended)
+
     def opening(self) -> str:
         return self._turn(self._rules.opening, opening=True)
 
     def reply(self, action: str, reply_text: str, recommended: list[int]) -> str:
-        if self.target.item_id in recommended:
+        if self.accepts(recommended):
             return self.accept_message()
         shown = [self._catalog.get(i).display_title for i in self._catalog.known(recommended)]
         self._transcript.append(recommender_line(reply_text, shown))
@@ -76,14 +102,23 @@ class LLMUser:
         return self._rules.accept_message()
 
     def _known_facts(self) -> FilmFacts:
-        """The target's genres, year, tags, plot and a liked film, minus anything that leaks."""
-        item, title = self._catalog.get(self.target.item_id), self.target.title
-        sentences = re.split(r"(?<=[.!?])\s+", item.overview)
+        """What the rules may say: genres, year, common tags and plot words, a liked film; the
+        target-free user knows only its taste (what its plan holds)."""
+        item = self._catalog.get(self.target.item_id)
+        plan = self._rules.plan_phrases()
+        if self.persona == "target-free":
+            return FilmFacts(
+                genres=(),
+                year=None,
+                tags=tuple(plan.get("genre", ())),
+                plot="",
+                liked=self._rules.liked,
+            )
         return FilmFacts(
             genres=tuple(g for g in item.genres if g not in SKIP_GENRES),
             year=item.year,
-            tags=tuple(t for t in item.tags[:5] if not leaks(t, title)),
-            plot=" ".join(s for s in sentences if s and not leaks(s, title)),
+            tags=tuple(plan.get("tag", ())) + tuple(plan.get("mood", ())),
+            plot=" ".join(plan.get("plot", ())),
             liked=self._rules.liked,
         )
 
@@ -93,12 +128,13 @@ class LLMUser:
         fallback = rules()  # every turn, so the rules know what has been revealed
         prompt = simulated_user_prompt(self._facts, self._transcript, opening=opening, shown=shown)
         messages = prompt.messages()
+        messages.append(HumanMessage(f"How you behave: {PERSONA_NOTES[self.persona]}"))
         text = None
         for _ in range(1 + MAX_REASKS):
             draft = self._ask(messages)
             if draft is None:  # the call failed: no point asking again this turn
                 break
-            if draft and not leaks(draft, self.target.title):
+            if draft and not self._leaks(draft):
                 text = draft
                 break
             self.leak_retries += bool(draft)
@@ -109,6 +145,10 @@ class LLMUser:
             text = fallback
         self._transcript.append(simulated_user_line(text))
         return text
+
+    def _leaks(self, draft: str) -> bool:
+        item = self._catalog.get(self.target.item_id)
+        return leaks(draft, self.target.title) or singles_out(draft, item, self._catalog)
 
     def _ask(self, messages: list[BaseMessage]) -> str | None:
         """The model's cleaned draft ("" when empty), or ``None`` when the call failed."""

@@ -55,7 +55,7 @@ def simulate(
     deps = build_deps(settings, embedder=embedder)
     model, counter = _simulator_llm(settings) if config.simulator == "llm" else (None, None)
 
-    def user_for(target: Any, catalog: Any, seed: int, similar: Any) -> Any:
+    def user_for(target: Any, catalog: Any, seed: int, similar: Any, persona: Any) -> Any:
         return make_user(
             config.simulator,  # type: ignore[arg-type]
             target,
@@ -64,6 +64,7 @@ def simulate(
             model=model,
             counter=counter,
             similar=similar,
+            persona=persona,
         )
 
     simulation = Simulation(

@@ -12,13 +12,13 @@ Conventions, the same for every function here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any, Literal
 
 from agent.llm import Usage
 from catalog.sequences import dedupe
-from simulations.types import BUCKETS, SessionRecord, TurnRecord
+from simulations.types import BUCKETS, PERSONAS, SessionRecord, TurnRecord
 
 GroupKey = Literal["system", "bucket"]
 
@@ -78,6 +78,9 @@ class Metrics:
     llm: UsagePerSession | None  # the recommender's, per session
     simulator_llm: UsagePerSession | None  # the simulated user's, per session
     cost_per_1000: Cost | None  # None without a price or without sessions
+    leak_rate: float | None = None  # sessions whose user's words alone identify the target
+    kept_sessions: int = 0  # sessions measured and not leaking
+    kept_success_rate: float | None = None  # success over the kept sessions
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -93,12 +96,14 @@ class SystemSummary:
     system: str
     overall: Metrics
     by_bucket: Mapping[str, Metrics]
+    by_persona: Mapping[str, Metrics] = field(default_factory=dict)  # personas with sessions
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "system": self.system,
             "overall": self.overall.to_dict(),
             "by_bucket": {bucket: m.to_dict() for bucket, m in self.by_bucket.items()},
+            "by_persona": {persona: m.to_dict() for persona, m in self.by_persona.items()},
         }
 
 
@@ -135,16 +140,32 @@ def _shown(records: Sequence[SessionRecord]) -> int:
 
 
 def hallucination_rate(records: Sequence[SessionRecord]) -> float | None:
-    """Shown items that are outside the catalog or outside the candidate set, over all shown items.
+    """Shown items the person should never have been shown, over all shown items.
 
-    Counted per shown slot: an item of ``recommended`` whose id is in the turn's
-    ``outside_catalog ∪ outside_candidates``. A correct system scores exactly 0."""
-    bad = 0
+    Checked by the simulator against its own read of the catalog, not the agent's candidate
+    list: per shown slot, an item outside that catalog (``outside_catalog``) or one the user had
+    excluded — rejected in an earlier list, said to have seen, or not wanted
+    (``excluded_shown``); plus every "Title (Year)" the reply's text names that the catalog does
+    not hold (``unknown_titles``, one slot each). A correct system scores exactly 0."""
+    bad = named = 0
     for record in records:
         for turn in record.turns:
-            outside = set(turn.outside_catalog) | set(turn.outside_candidates)
-            bad += sum(item in outside for item in turn.recommended)
-    return _ratio(bad, _shown(records))
+            outside = set(turn.outside_catalog) | set(turn.excluded_shown)
+            bad += sum(item in outside for item in turn.recommended) + len(turn.unknown_titles)
+            named += len(turn.unknown_titles)
+    return _ratio(bad, _shown(records) + named)
+
+
+def leak_rate(records: Sequence[SessionRecord]) -> float | None:
+    """Share of measured sessions whose user's words alone put the target in the top 10 of a
+    plain text retrieval over the whole catalog (:func:`simulations.honesty.leak_rank`)."""
+    measured = [r for r in records if r.leak_measured]
+    return _ratio(sum(r.leaked for r in measured), len(measured))
+
+
+def kept(records: Sequence[SessionRecord]) -> list[SessionRecord]:
+    """The sessions whose user did not give the target away (measured and not leaking)."""
+    return [r for r in records if r.leak_measured and not r.leaked]
 
 
 def repeat_rate(records: Sequence[SessionRecord]) -> float | None:
@@ -302,6 +323,9 @@ def compute_metrics(
         llm=llm,
         simulator_llm=sim,
         cost_per_1000=cost,
+        leak_rate=leak_rate(records),
+        kept_sessions=len(kept(records)),
+        kept_success_rate=success_rate(kept(records)),
     )
 
 
@@ -344,5 +368,8 @@ def summarize(
             if "bucket" in by
             else {}
         )
-        summaries.append(SystemSummary(system, metrics(own), by_bucket))
+        by_persona: dict[str, Metrics] = {
+            p: metrics(group) for p in PERSONAS if (group := [r for r in own if r.persona == p])
+        }
+        summaries.append(SystemSummary(system, metrics(own), by_bucket, by_persona))
     return summaries

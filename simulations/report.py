@@ -22,7 +22,7 @@ from simulations.metrics import (
     summarize,
     turn_latencies,
 )
-from simulations.types import BUCKETS, SessionRecord
+from simulations.types import BUCKETS, PERSONAS, SessionRecord
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -139,7 +139,14 @@ def _how_to_read(summaries: Sequence[SystemSummary]) -> str:
         "",
         "- *Success@T*: the hidden target was recommended within the session's T turns. "
         "*Avg turns* counts a miss as T+1, so lower is better.",
-        "- *Halluc.* must be 0%: shown items outside the catalog or the candidate set.",
+        "- *Halluc.* must be 0%: shown items outside the simulator's own read of the catalog, "
+        "items the user had excluded (rejected, seen, not wanted) shown again, and titles the "
+        "reply's text names that the catalog lacks.",
+        "- *Leak*: sessions whose user's words alone put the target in the top 10 of a plain "
+        "text retrieval over the catalog; *Kept success* is success over the other sessions.",
+        "- Personas: cooperative, terse (bare phrases), impatient (leaves after two lists "
+        "without the film), contrarian (rejects the first list whatever it holds), target-free "
+        "(talks only from its own history; success = its held-out item shows up).",
         "- *Repeat*: later-turn recommendations of an item the user already passed over.",
         "- *Diversity*: mean pairwise genre Jaccard distance within a turn's list (0 = same genres).",
         "- *Pop. bias*: share of recommendations from the most popular 1% of the catalog.",
@@ -191,12 +198,34 @@ def render_markdown(
         ]
         for s in summaries
     ]
+    persona_rows = [
+        [
+            s.system,
+            *(_pct(s.by_persona[p].success_rate) if p in s.by_persona else DASH for p in PERSONAS),
+            _pct(s.overall.success_rate),
+        ]
+        for s in summaries
+    ]
+    leak_rows = [
+        [
+            s.system,
+            _pct(s.overall.leak_rate),
+            _pct(s.overall.success_rate),
+            str(s.overall.kept_sessions),
+            _pct(s.overall.kept_success_rate),
+        ]
+        for s in summaries
+    ]
     settings = ", ".join(f"{k}={v}" for k, v in meta.items()) or "none recorded"
     parts = [
         f"# {title}",
         f"Settings: {settings}." + (f" Success@T with T = {horizon} turns." if horizon else ""),
         "## Results by system",
         _md_table(["System", *headers], per_system),
+        "## Success by persona",
+        _md_table(["System", *PERSONAS, "overall"], persona_rows),
+        "## Target leak: do the user's words alone give the film away?",
+        _md_table(["System", "Leak", "Success (all)", "Kept sessions", "Kept success"], leak_rows),
         "## Results by history bucket",
         _md_table(["System", "Bucket", *headers], per_bucket),
         "## Hit curve (share of sessions with the target shown by turn t)",
@@ -218,6 +247,8 @@ def summary_table(summaries: Sequence[SystemSummary]) -> str:
         "success",
         "avg turns",
         "halluc.",
+        "leak",
+        "kept succ.",
         "repeat",
         "p50 ms",
         "p95 ms",
@@ -230,6 +261,8 @@ def summary_table(summaries: Sequence[SystemSummary]) -> str:
             _pct(m.success_rate),
             _num(m.avg_turns),
             _pct(m.hallucination_rate),
+            _pct(m.leak_rate),
+            _pct(m.kept_success_rate),
             _pct(m.repeat_rate),
             _num(m.latency_p50_ms, ".0f"),
             _num(m.latency_p95_ms, ".0f"),
@@ -350,6 +383,8 @@ def write_report(
     plot_hits_by_bucket(summaries, paths.hits_by_bucket_png)
     plot_latency(records, [s.system for s in summaries], paths.latency_png)
     meta = dict(meta or {})
+    # which simulated user produced these numbers: the rule-based one, or an LLM playing the user
+    meta.setdefault("simulator", "+".join(sorted({r.simulator for r in records})) or "none")
     document = {
         "title": title,
         "meta": meta,

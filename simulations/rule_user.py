@@ -1,8 +1,14 @@
 """The rule-based simulated user: offline, deterministic for a seed, and the LLM user's fallback.
 
 It reveals a seeded plan of its target's attributes (:mod:`simulations.attributes`) through
-varied templates (:mod:`simulations.templates`), and redoes any draft the strict leak guard
-flags.
+varied templates (:mod:`simulations.templates`), with the odd typo, and redoes any draft the
+strict leak guard flags. It reads the agent's reply as a person would: the films shown, and a
+question when a sentence ends with "?" (what it asks about, from the simulator's own cue words).
+
+A persona shapes how it talks (see ``PERSONAS``): *cooperative* answers and elaborates;
+*terse* says the bare phrase; *impatient* leaves after two lists without its film; *contrarian*
+rejects the first list whatever it holds; *target-free* speaks only from its own history (what a
+real user's liked films say), and succeeds when its held-out item shows up.
 """
 
 from __future__ import annotations
@@ -14,12 +20,25 @@ from collections.abc import Sequence
 
 from agent.llm import Usage
 from catalog.domain import Catalog
-from simulations.attributes import SKIP_GENRES, Attr, Similar, plan_attributes, similar_by_genres
+from simulations.attributes import (
+    SKIP_GENRES,
+    Attr,
+    Similar,
+    plan_attributes,
+    plan_from_history,
+    similar_by_genres,
+    singles_out,
+    spoken_title,
+)
 from simulations.leak import leaks
-from simulations.templates import ASKS, POSTFIX, T, genre_phrase, with_article
-from simulations.types import Target
+from simulations.templates import ASKS, POSTFIX, TERSE, T, genre_phrase, typo, with_article
+from simulations.types import PERSONAS, Persona, Target
 
 AVOID_SHARE, MAX_AVOIDS = 0.35, 2  # how often a rejection says "no <genre>", and how many times
+TYPO_SHARE = {"terse": 0.3}  # how often a message has a typo, by persona (default below)
+DEFAULT_TYPO_SHARE = 0.12
+SEEN_SHARE = 0.15  # how often a rejection says "seen it" about one of the shown films
+IMPATIENT_MISSES = 2  # lists without the film before the impatient user leaves
 
 
 class RuleBasedUser:
@@ -27,58 +46,103 @@ class RuleBasedUser:
     (two in the opening) at a time. A draft that leaks the target is redone (``leak_retries``)."""
 
     def __init__(
-        self, target: Target, catalog: Catalog, seed: int, similar: Similar | None = None
+        self,
+        target: Target,
+        catalog: Catalog,
+        seed: int,
+        similar: Similar | None = None,
+        persona: Persona = "cooperative",
     ) -> None:
-        self.target = target
+        if persona not in PERSONAS:
+            raise ValueError(f"unknown persona {persona!r}; use one of {PERSONAS}")
+        self.target, self.persona = target, persona
         self.leak_retries = 0
         self.fallbacks = 0  # rules are the fallback; kept for the LLMUser's interface
+        self.left = False  # the user gave up and left
+        self.excluded: set[int] = set()  # shown and rejected, or "seen it"
+        self.said: list[str] = []  # every message, for the leak measure
         self._catalog, self._item = catalog, catalog.get(target.item_id)
-        self._rng = random.Random(f"{seed}:{target.user_id}:{target.item_id}")
+        self._rng = random.Random(f"{seed}:{target.user_id}:{target.item_id}:{persona}")
         self._revealed: list[Attr] = []
         self._shown: list[int] = []
         self._avoided: list[str] = []
+        self._lists = 0  # lists seen without the film
         self._last = ""
-        self._plan = plan_attributes(
-            target, catalog, self._rng, similar or similar_by_genres(catalog)
-        )
+        planner = plan_from_history if persona == "target-free" else plan_attributes
+        self._plan = planner(target, catalog, self._rng, similar or similar_by_genres(catalog))
         self.liked = next((a.phrase for a in self._plan if a.kind == "similar"), None)
 
     @property
     def usage(self) -> Usage:
         return Usage()
 
+    def plan_phrases(self) -> dict[str, list[str]]:
+        """What the user may still say, by kind (the LLM user's facts)."""
+        phrases: dict[str, list[str]] = {}
+        for attr in [*self._revealed, *self._plan]:
+            phrases.setdefault(attr.kind, []).append(attr.phrase)
+        return phrases
+
     def opening(self) -> str:
         """The first request: one or two attributes in an opening template."""
         count = min(len(self._plan), self._rng.choice((1, 2)))
         attrs = [a for a in (self._take(()) for _ in range(count)) if a is not None]
         for n in range(len(attrs), -1, -1):  # when every draft leaks, drop an attribute
-            drafts = [t.format(np=self._noun_phrase(attrs[:n])) for t in T["opening"]]
+            templates = self._terse("any") or [t.replace("{np}", "{x}") for t in T["opening"]]
+            drafts = [t.format(x=self._noun_phrase(attrs[:n])) for t in templates]
             text = self._first_clean(self._shuffled(drafts))
             if text:
                 self._revealed += attrs[:n]
                 return self._said(text)
         return self._said(self._safe())
 
+    def accepts(self, recommended: Sequence[int]) -> bool:
+        """The user takes the list: its film is there, and (contrarian) it is not the first list."""
+        first = self.persona == "contrarian" and self._lists == 0 and not self._shown
+        return self.target.item_id in recommended and not first
+
     def reply(self, action: str, reply_text: str, recommended: list[int]) -> str:
-        """The message after a turn without the target: answer a clarifying question, or reject
-        what was shown, revealing one more attribute either way."""
-        if self.target.item_id in recommended:
+        """The message after a turn without the film: answer a question, or reject what was
+        shown, revealing one more attribute either way; the impatient user may leave instead.
+        ``action`` is not read: the reply is read as a person reads it."""
+        if self.accepts(recommended):
             return self.accept_message()
+        self.excluded.update(i for i in recommended if i != self.target.item_id)
         self._shown += [i for i in recommended if i not in self._shown]
+        self._lists += bool(recommended)
+        if self.persona == "impatient" and self._lists >= IMPATIENT_MISSES:
+            self.left = True
+            leave = self._terse("leave") or T["leave"]
+            return self._said(self._first_clean(self._shuffled(leave)) or self._safe())
         self._queue_avoid()
-        if action == "clarify":
-            asked = [k for k, cue in ASKS.items() if re.search(rf"\b(?:{cue})", reply_text.lower())]
+        question = asked_question(reply_text)
+        if question and not recommended:
+            asked = [k for k, cue in ASKS.items() if re.search(rf"\b(?:{cue})", question)]
             said = [a for a in self._revealed if a.kind in asked]
             if said and not any(a.kind in asked for a in self._plan):  # asked again: restate
                 said_np = self._noun_phrase(said[:1])
                 return self._reveal([f"Like I said, {said_np}.", f"As I said, {said_np}."], [])
             return self._reveal(T["clarify"], asked)
         if recommended:
-            return self._reveal(T["reject"], ["avoid"] if self._rng.random() < AVOID_SHARE else [])
+            leads = self._seen_it(recommended) or T["reject"]
+            return self._reveal(leads, ["avoid"] if self._rng.random() < AVOID_SHARE else [])
         return self._reveal(T["nudge"], [])
 
+    def _seen_it(self, recommended: Sequence[int]) -> list[str]:
+        """Now and then "I've seen X" about a shown film (whether or not it was named before)."""
+        others = [i for i in recommended if i != self.target.item_id and i in self._catalog]
+        if self.persona == "terse" or not others or self._rng.random() >= SEEN_SHARE:
+            return []
+        name = spoken_title(self._catalog.get(self._rng.choice(others)))
+        return [t.format(x=name) for t in T["seen"]]
+
     def accept_message(self) -> str:
-        return self._said(self._first_clean(self._shuffled(T["accept"])) or self._safe())
+        accept = self._terse("accept") or T["accept"]
+        return self._said(self._first_clean(self._shuffled(accept)) or self._safe())
+
+    def _terse(self, part: str) -> list[str]:
+        """A terse user's templates for a part; empty for the other personas."""
+        return list(TERSE[part]) if self.persona == "terse" else []
 
     def _queue_avoid(self) -> None:
         """Keep one pending "no <genre>": the genre the shown films had most, the target lacks."""
@@ -106,7 +170,9 @@ class RuleBasedUser:
     def _reveal(self, leads: Sequence[str], kinds: Sequence[str]) -> str:
         while (attr := self._take(kinds)) is not None:
             phrase, cap = attr.phrase, attr.phrase[:1].upper() + attr.phrase[1:]
-            filled = [t.format(x=phrase, X=cap, a=with_article(phrase)) for t in T[attr.kind]]
+            templates = self._terse("any") or T[attr.kind]
+            leads = [""] if self.persona == "terse" else leads
+            filled = [t.format(x=phrase, X=cap, a=with_article(phrase)) for t in templates]
             if text := self._first_clean(self._led(leads, filled)):
                 self._revealed.append(attr)
                 return self._said(text)
@@ -148,7 +214,10 @@ class RuleBasedUser:
         return " ".join([core, *(POSTFIX[k].format(x=by[k]) for k in POSTFIX if k in by)])
 
     def _leaks(self, text: str) -> bool:
-        return leaks(text, self.target.title, strict=True)
+        """The draft names the film, or says a rare word or a name of its overview or tags."""
+        return leaks(text, self.target.title, strict=True) or singles_out(
+            text, self._item, self._catalog
+        )
 
     def _shuffled(self, options: Sequence[str]) -> list[str]:
         return self._rng.sample(list(options), len(options))
@@ -166,5 +235,15 @@ class RuleBasedUser:
         return next((o for o in options if not self._leaks(o) and o != self._last), "...")
 
     def _said(self, text: str) -> str:
+        if self._rng.random() < TYPO_SHARE.get(self.persona, DEFAULT_TYPO_SHARE):
+            slipped = typo(text, self._rng)
+            text = slipped if not self._leaks(slipped) else text
         self._last = text
+        self.said.append(text)
         return text
+
+
+def asked_question(reply: str) -> str:
+    """The last sentence of the reply that ends with "?", lowercased ("" when none)."""
+    sentences = re.findall(r"[^.!?\n]*\?", reply)
+    return sentences[-1].strip().lower() if sentences else ""

@@ -21,12 +21,15 @@ import numpy as np
 from agent.context import Deps
 from agent.llm import Usage
 from agent.recommender import Recommender
+from catalog.domain import Catalog
+from catalog.search import Retriever
 from ranker.protocol import Split, leave_last_out
+from simulations.honesty import ShownTitles, leak_rank
 from simulations.levers import LEVER_PREFIX
 from simulations.profiles import SimulatedProfiles
 from simulations.systems import ONE_SHOT, AgentSystem, PopularitySystem
 from simulations.targets import held_out_targets, history_needed, replay, verify_unseen
-from simulations.types import BUCKETS, SessionRecord, Target, TurnRecord
+from simulations.types import BUCKETS, PERSONAS, SessionRecord, Target, TurnRecord
 
 TRANSCRIPTS = "transcripts.jsonl"
 RUN_FILE = "run.json"
@@ -42,6 +45,7 @@ class SimConfig:
     seed: int = 0
     simulator: str = "rules"  # or "llm"
     buckets: list[str] = field(default_factory=lambda: list(BUCKETS))
+    personas: list[str] = field(default_factory=lambda: list(PERSONAS))  # cycled over sessions
     systems: list[str] = field(default_factory=list)  # empty: every system that applies
     # cost levers, each an extra LLM-rerank system: "cache=on", "history=5", "rerank_top=50",
     # "rerank_warm=off" (route known users away from the LLM), "mode=verbalizer|pointwise"
@@ -84,6 +88,11 @@ class Simulation:
     ) -> None:
         self.config = config
         self.catalog = deps.tools.catalog
+        # the simulator's own read of the catalog: its users talk about it and every shown item
+        # is checked against it, never against what the agent loaded
+        self.reference: Catalog = deps.users.store.load_catalog()
+        self.shown_titles = ShownTitles(self.reference)
+        self.retriever: Retriever = deps.tools.retriever
         interactions = deps.users.store.interactions()
         self.split: Split = leave_last_out(interactions)
         self.profiles = SimulatedProfiles()
@@ -100,6 +109,10 @@ class Simulation:
         )
         verify_unseen(targets, self.split.train)
         self.plan = replay(targets, config.buckets, config.seed)[: config.sessions]
+        self.full = {t.user_id: t for t in targets}  # what a target-free user knows of itself
+        unknown = set(config.personas) - set(PERSONAS)
+        if unknown or not config.personas:
+            raise ValueError(f"unknown personas {sorted(unknown)}; use some of {PERSONAS}")
         self.lever_deps = lever_deps
         self.systems = self._systems(llm_configured)
         self._lock = threading.Lock()
@@ -137,17 +150,22 @@ class Simulation:
             for index, target in enumerate(self.plan):
                 yield f"{system}/{self.config.seed}/{index}", system, index, target
 
+    def persona_of(self, index: int) -> str:
+        return self.config.personas[index % len(self.config.personas)]
+
     def run_session(
         self, session_id: str, system_name: str, index: int, target: Target
     ) -> SessionRecord:
         """One conversation; failures end it with ``error`` set rather than stopping the run."""
         system = self.systems[system_name]
         max_turns = 1 if system_name == ONE_SHOT else self.config.max_turns
+        persona = self.persona_of(index)
         record = SessionRecord(
             session_id=session_id,
             system=system_name,
             seed=self.config.seed,
             simulator="llm" if self.config.simulator == "llm" else "rules",
+            persona=persona,  # type: ignore[arg-type]
             target=target,
             bucket=target.bucket,
             max_turns=max_turns,
@@ -155,43 +173,58 @@ class Simulation:
         )
         if isinstance(system, PopularitySystem):
             system.histories[session_id] = set(target.history)
+        knows = self.full.get(target.user_id, target) if persona == "target-free" else target
         user = self.make_user(
-            target, self.catalog, self.config.seed * 100_003 + index, self.similar
+            knows, self.reference, self.config.seed * 100_003 + index, self.similar, persona
         )
         user_id = self.profiles.register(target)
         try:
-            message, spent, retries = _said(user, user.opening)
-            for turn in range(1, max_turns + 1):
-                answer = system.answer(
-                    message, session_id=session_id, user_id=user_id, k=self.config.k
-                )
-                hit = target.item_id in answer.recommended
-                record.turns.append(
-                    TurnRecord(
-                        turn=turn,
-                        user=message,
-                        action=answer.action,
-                        reply=answer.reply,
-                        recommended=answer.recommended,
-                        outside_catalog=answer.outside_catalog,
-                        outside_candidates=answer.outside_candidates,
-                        hit=hit,
-                        latency_ms=answer.latency_ms,
-                        llm=answer.llm,
-                        simulator_llm=spent,
-                        leak_retries=retries,
-                    )
-                )
-                if hit:
-                    record.hit_turn = turn
-                    break
-                if turn < max_turns:
-                    message, spent, retries = _said(
-                        user, partial(user.reply, answer.action, answer.reply, answer.recommended)
-                    )
+            self._converse(user, system, record, session_id, user_id)
         except Exception as error:  # a broken session is reported, not fatal
             record.error = f"{type(error).__name__}: {error}"
+        said = " ".join(turn.user for turn in record.turns)
+        record.leak_rank = leak_rank(self.retriever, said, target.item_id) if said else None
+        record.leak_measured = bool(said)
         return record
+
+    def _converse(
+        self, user: Any, system: Any, record: SessionRecord, session_id: str, user_id: int | None
+    ) -> None:
+        target = record.target
+        message, spent, retries = _said(user, user.opening)
+        for turn in range(1, record.max_turns + 1):
+            excluded = set(getattr(user, "excluded", ()))
+            answer = system.answer(message, session_id=session_id, user_id=user_id, k=record.k)
+            accepts = getattr(user, "accepts", lambda shown: target.item_id in shown)
+            hit = bool(accepts(answer.recommended))
+            record.turns.append(
+                TurnRecord(
+                    turn=turn,
+                    user=message,
+                    action=answer.action,
+                    reply=answer.reply,
+                    recommended=answer.recommended,
+                    outside_catalog=[i for i in answer.recommended if i not in self.reference],
+                    outside_candidates=answer.outside_candidates,
+                    excluded_shown=[i for i in answer.recommended if i in excluded],
+                    unknown_titles=self.shown_titles.unknown(answer.reply),
+                    hit=hit,
+                    latency_ms=answer.latency_ms,
+                    llm=answer.llm,
+                    simulator_llm=spent,
+                    leak_retries=retries,
+                )
+            )
+            if hit:
+                record.hit_turn = turn
+                return
+            if turn < record.max_turns:
+                message, spent, retries = _said(
+                    user, partial(user.reply, answer.action, answer.reply, answer.recommended)
+                )
+                if getattr(user, "left", False):
+                    record.turns[-1].left = True
+                    return
 
 
 def _said(user: Any, speak: Callable[[], str]) -> tuple[str, Usage, int]:

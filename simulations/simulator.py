@@ -24,7 +24,7 @@ from catalog.errors import ConfigurationError
 from simulations.attributes import Similar, similar_by_genres
 from simulations.llm_user import LLMUser
 from simulations.rule_user import RuleBasedUser
-from simulations.types import Target
+from simulations.types import Persona, Target
 
 __all__ = ["LLMUser", "RuleBasedUser", "Similar", "make_user", "similar_by_genres"]
 
@@ -38,10 +38,11 @@ def make_user(
     model: BaseChatModel | None = None,
     counter: UsageCounter | None = None,
     similar: Similar | None = None,
+    persona: Persona = "cooperative",
 ) -> RuleBasedUser | LLMUser:
-    """The simulated user for a mode; ``"llm"`` needs a chat ``model``."""
+    """The simulated user for a mode and persona; ``"llm"`` needs a chat ``model``."""
     if mode == "rules":
-        return RuleBasedUser(target, catalog, seed, similar)
+        return RuleBasedUser(target, catalog, seed, similar, persona)
     if model is None:
         raise ConfigurationError("the LLM simulator needs a chat model")
-    return LLMUser(target, catalog, seed, model, counter=counter, similar=similar)
+    return LLMUser(target, catalog, seed, model, counter=counter, similar=similar, persona=persona)

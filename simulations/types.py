@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from agent.llm import Usage
 
+Persona = Literal["cooperative", "terse", "impatient", "contrarian", "target-free"]
+PERSONAS: tuple[Persona, ...] = ("cooperative", "terse", "impatient", "contrarian", "target-free")
 Bucket = Literal["0", "1-5", "6-20", ">20"]
 BUCKETS: tuple[Bucket, ...] = ("0", "1-5", "6-20", ">20")
 
@@ -56,6 +58,10 @@ class TurnRecord(BaseModel):
     llm: Usage = Field(default_factory=Usage)  # the recommender's LLM use this turn
     simulator_llm: Usage = Field(default_factory=Usage)  # the simulated user's, if any
     leak_retries: int = 0  # times the simulator's draft named the target and was redone
+    excluded_shown: list[int] = Field(default_factory=list)  # shown ids the user had excluded
+    unknown_titles: list[str] = Field(default_factory=list)  # "Title (Year)" in the reply text
+    # that the simulator's own read of the catalog does not hold
+    left: bool = False  # after this turn the user gave up and left
 
 
 class SessionRecord(BaseModel):
@@ -65,6 +71,7 @@ class SessionRecord(BaseModel):
     system: str  # "agent", "agent+llm-rerank", "one-shot", "popularity"
     seed: int
     simulator: Literal["rules", "llm"] = "rules"
+    persona: Persona = "cooperative"
     target: Target
     bucket: Bucket
     max_turns: int
@@ -72,6 +79,14 @@ class SessionRecord(BaseModel):
     turns: list[TurnRecord] = Field(default_factory=list)
     hit_turn: int | None = None  # the turn the target was recommended, if it was
     error: str = ""  # a failure that ended the session early (reported, never hidden)
+    # the target's rank in a plain text retrieval over everything the user said (None: not
+    # in the top LEAK_TOP_K, or not measured); a rank means the user's words alone identify it
+    leak_rank: int | None = None
+    leak_measured: bool = False
+
+    @property
+    def leaked(self) -> bool:
+        return self.leak_rank is not None
 
     @property
     def success(self) -> bool:

@@ -71,7 +71,7 @@ def test_hit_curve_spans_the_longest_horizon_of_the_group() -> None:
     assert hit_curve(records) == (0.5, 0.5, 0.5, 0.5)
 
 
-def test_hallucinations_count_shown_slots_outside_catalog_or_candidates() -> None:
+def test_hallucinations_count_items_outside_the_simulators_catalog_or_excluded() -> None:
     bad = session(
         TurnRecord(
             turn=1, user="u", action="recommend", recommended=[1, 2, 3], outside_catalog=[3]
@@ -82,10 +82,18 @@ def test_hallucinations_count_shown_slots_outside_catalog_or_candidates() -> Non
             action="recommend",
             recommended=[4, 5],
             outside_catalog=[5],
-            outside_candidates=[5],  # one item in both lists is one hallucination
+            excluded_shown=[5, 4],  # 4 was rejected before; 5 is outside too: one each
+        ),
+        TurnRecord(
+            turn=3,
+            user="u",
+            action="recommend",
+            recommended=[6],
+            outside_candidates=[6],  # the agent's own funnel is not the judge
+            unknown_titles=["Made Up (1999)"],  # named in the text, not in the catalog
         ),
     )
-    assert hallucination_rate([bad]) == pytest.approx(2 / 5)
+    assert hallucination_rate([bad]) == pytest.approx(4 / 7)
     assert hallucination_rate([session([1, 2], [3])]) == 0.0
     assert hallucination_rate([session(TurnRecord(turn=1, user="u", action="clarify"))]) is None
 

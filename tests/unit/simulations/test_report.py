@@ -79,7 +79,12 @@ def test_write_report_writes_markdown_json_and_plots(tmp_path: Path) -> None:
     assert "- **agent** vs popularity: +50.0 pp (×3.00)" in markdown
 
     report = json.loads(paths.json.read_text())
-    assert report["meta"] == {"seed": 7, "max_turns": 5, "data_dir": str(tmp_path / "data")}
+    assert report["meta"] == {
+        "seed": 7,
+        "max_turns": 5,
+        "data_dir": str(tmp_path / "data"),
+        "simulator": "rules",  # which simulated user produced the numbers
+    }
     assert report["counts"]["sessions"] == 24
     assert report["counts"]["systems"] == ["agent", "one-shot", "popularity"]
     expected = summarize(records(), **FACTS, price=PRICE)
@@ -105,7 +110,7 @@ def test_summary_table_is_fixed_width_with_one_row_per_system() -> None:
     table = summary_table(summarize(records(), **FACTS, price=PRICE))
     lines = table.splitlines()
     assert lines[0].split() == [
-        "system", "n", "success", "avg", "turns", "halluc.", "repeat", "p50", "ms", "p95", "ms", "cost/1k"
+        "system", "n", "success", "avg", "turns", "halluc.", "leak", "kept", "succ.", "repeat", "p50", "ms", "p95", "ms", "cost/1k"
     ]  # fmt: skip
     assert [line.split()[0] for line in lines[1:]] == ["agent", "one-shot", "popularity"]
     assert len({len(line) for line in lines}) == 1

@@ -13,14 +13,15 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
-from agent.lexicon import canonical_mood
 from agent.llm import UsageCounter
 from catalog.domain import Catalog, Item
 from catalog.errors import ConfigurationError
 from catalog.loaders import load_directory
+from simulations import rule_user
+from simulations.attributes import mood_of
 from simulations.leak import leaks
 from simulations.simulator import LLMUser, RuleBasedUser, make_user, similar_by_genres
-from simulations.templates import MOOD_WORDS, T
+from simulations.templates import MOODS, T
 from simulations.types import Target
 from tests.conftest import write_movielens
 
@@ -29,6 +30,13 @@ ERA_QUESTION = "Any particular decade or era?"
 AGENT_QUESTION = (
     "What are you in the mood for: a film you loved, a genre, or a vibe you can describe?"
 )
+
+
+@pytest.fixture(autouse=True)
+def no_slips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact-word checks below: no typos and no "seen it" leads (their own tests turn them on)."""
+    monkeypatch.setattr(rule_user, "DEFAULT_TYPO_SHARE", 0.0)
+    monkeypatch.setattr(rule_user, "SEEN_SHARE", 0.0)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +93,7 @@ def test_sequels_in_history_are_never_named(catalog: Catalog) -> None:
 def test_answers_a_genre_question_with_a_genre(catalog: Catalog, item_id: int) -> None:
     genre_words = {"action", "sci-fi", "thriller", "crime", "drama", "mystery", "comedy"}
     genre_words |= {"romance", "animated", "animation", "family", "adventure", "fantasy"}
+    genre_words |= {"science fiction"}
     for seed in range(10):
         user = RuleBasedUser(target(catalog, item_id), catalog, seed)
         user.opening()
@@ -148,9 +157,11 @@ def test_accept_message_and_target_in_recommendations(catalog: Catalog) -> None:
     assert user.accept_message() in T["accept"]
 
 
-def test_mood_phrases_are_moods_the_planner_reads() -> None:
-    for mood, words in MOOD_WORDS.items():
-        assert all(canonical_mood(word) == mood for word in words), mood
+def test_moods_come_from_the_items_own_tags_and_genres() -> None:
+    assert mood_of(("Horror",), ("creepy", "atmospheric")) == "fright"
+    assert mood_of(("Comedy", "Romance"), ("hilarious",)) == "laughs"
+    assert mood_of(("Drama",), ()) is None  # a genre alone says no mood
+    assert all(len(mood.words) >= 3 for mood in MOODS.values())  # several ways to say each
 
 
 def test_make_user(catalog: Catalog) -> None:
@@ -227,7 +238,9 @@ def test_llm_prompt_has_the_attributes_but_never_the_title(catalog: Catalog) -> 
     }
     assert counter.calls == 2
     prompt = "\n".join(m.text for m in model.prompts[-1])
-    assert "Sci-Fi" in prompt and "1999" in prompt and "simulation" in prompt
+    assert "Sci-Fi" in prompt and "1999" in prompt
+    assert "simulation" not in prompt  # a word of its overview no other film shares
+    assert "How you behave:" in prompt  # the persona's instructions
     assert "Inception" in prompt  # the liked film from history
     assert "The Conjuring (2013)" in prompt  # what the recommender showed
     assert "You: A sci-fi movie, please." in prompt
