@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,16 @@ def _lift_lines(summaries: Sequence[SystemSummary]) -> list[str]:
     return lines
 
 
+def _ranking(summaries: Sequence[SystemSummary]) -> str:
+    """ "agent > one-shot = popularity": the systems by success rate, ties marked."""
+    ranked = sorted(summaries, key=lambda s: -(s.overall.success_rate or 0.0))
+    text = ranked[0].system if ranked else DASH
+    for before, after in pairwise(ranked):
+        tie = before.overall.success_rate == after.overall.success_rate
+        text += (" = " if tie else " > ") + after.system
+    return text
+
+
 def _how_to_read(summaries: Sequence[SystemSummary]) -> str:
     notes = [
         "## How to read this",
@@ -216,12 +227,14 @@ def render_markdown(
         ]
         for s in summaries
     ]
+    ranking = "Systems by simulated success: " + _ranking(summaries) + "."
     settings = ", ".join(f"{k}={v}" for k, v in meta.items()) or "none recorded"
     parts = [
         f"# {title}",
         f"Settings: {settings}." + (f" Success@T with T = {horizon} turns." if horizon else ""),
         "## Results by system",
         _md_table(["System", *headers], per_system),
+        ranking,
         "## Success by persona",
         _md_table(["System", *PERSONAS, "overall"], persona_rows),
         "## Target leak: do the user's words alone give the film away?",

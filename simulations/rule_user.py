@@ -84,7 +84,12 @@ class RuleBasedUser:
         return phrases
 
     def opening(self) -> str:
-        """The first request: one or two attributes in an opening template."""
+        """The first request: a real person's first message when the target carries one (and it
+        passes the leak guard), else one or two attributes in an opening template."""
+        if self.target.opening and not self._leaks(self.target.opening):
+            self._last = self.target.opening
+            self.said.append(self._last)
+            return self._last
         count = min(len(self._plan), self._rng.choice((1, 2)))
         attrs = [a for a in (self._take(()) for _ in range(count)) if a is not None]
         for n in range(len(attrs), -1, -1):  # when every draft leaks, drop an attribute

@@ -24,6 +24,7 @@ from agent.recommender import Recommender
 from catalog.domain import Catalog
 from catalog.search import Retriever
 from ranker.protocol import Split, leave_last_out
+from simulations.dialogue_seeds import dialogue_targets
 from simulations.honesty import ShownTitles, leak_rank
 from simulations.levers import LEVER_PREFIX
 from simulations.profiles import SimulatedProfiles
@@ -46,6 +47,9 @@ class SimConfig:
     simulator: str = "rules"  # or "llm"
     buckets: list[str] = field(default_factory=lambda: list(BUCKETS))
     personas: list[str] = field(default_factory=lambda: list(PERSONAS))  # cycled over sessions
+    # a ReDial-format folder: seed the sessions from real conversations instead (first seeker
+    # turn as the opening, a liked film as the target; the "0" bucket only)
+    dialogues: str = ""
     systems: list[str] = field(default_factory=list)  # empty: every system that applies
     # cost levers, each an extra LLM-rerank system: "cache=on", "history=5", "rerank_top=50",
     # "rerank_warm=off" (route known users away from the LLM), "mode=verbalizer|pointwise"
@@ -99,16 +103,22 @@ class Simulation:
         self.deps = replace(deps, users=self.profiles)
         self.make_user = make_user
         self.similar = similar_by_content(deps)
-        per_bucket = max(1, -(-config.sessions // len(config.buckets)))
-        targets = held_out_targets(
-            self.split,
-            self.catalog,
-            count=per_bucket,
-            seed=config.seed,
-            min_history=history_needed(config.buckets),
-        )
+        if config.dialogues:
+            targets = dialogue_targets(
+                config.dialogues, self.reference, count=config.sessions, seed=config.seed
+            )
+            self.plan = list(targets)
+        else:
+            per_bucket = max(1, -(-config.sessions // len(config.buckets)))
+            targets = held_out_targets(
+                self.split,
+                self.catalog,
+                count=per_bucket,
+                seed=config.seed,
+                min_history=history_needed(config.buckets),
+            )
+            self.plan = replay(targets, config.buckets, config.seed)[: config.sessions]
         verify_unseen(targets, self.split.train)
-        self.plan = replay(targets, config.buckets, config.seed)[: config.sessions]
         self.full = {t.user_id: t for t in targets}  # what a target-free user knows of itself
         unknown = set(config.personas) - set(PERSONAS)
         if unknown or not config.personas:

@@ -37,6 +37,8 @@ class Target(BaseModel):
     title: str  # the catalog's display title, for leak checks and reports
     history: list[int] = Field(default_factory=list)  # newest first, before the target
     ratings: list[float] = Field(default_factory=list)  # aligned with history
+    opening: str = ""  # a real person's first message to open with (dialogue seeds), if any
+    source: str = "movielens"  # where the target comes from ("redial:<dialogue id>")
 
     @property
     def bucket(self) -> Bucket:
