@@ -17,6 +17,7 @@ from catalog.domain import Item
 from catalog.search import ItemFilter
 from ranker.types import UserContext
 from tools.deps import ToolDeps
+from tools.scoring import standardise
 
 HitSource = Literal["text", "items", "popular", "ranker"]
 
@@ -113,12 +114,6 @@ def _passing(deps: ToolDeps, where: ItemFilter, item_ids: list[int]) -> list[int
         return list(item_ids)
     allowed_set = set(allowed.tolist())
     return [i for i in item_ids if i in allowed_set]
-
-
-def standardise(values: np.ndarray) -> np.ndarray:
-    """Zero mean, unit spread; all zeros when the values do not vary."""
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def rank_items(

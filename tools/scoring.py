@@ -69,7 +69,9 @@ class Request:
 
 
 def standardise(values: np.ndarray) -> np.ndarray:
-    """Zero mean, unit spread; all zeros when the values do not vary."""
+    """Zero mean, unit spread; all zeros when the values do not vary (or there are none)."""
+    if values.size < 2:
+        return np.zeros_like(values, dtype=np.float64)
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 

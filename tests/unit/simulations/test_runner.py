@@ -109,10 +109,6 @@ def test_simulated_profiles_reveal_only_the_given_history() -> None:
     assert profiles.feedback(uid)["seen"] == [7] and profiles.feedback(uid)["rejected"] == []
 
 
-# A contrarian who rejects the first list leaves the tiny catalog's agent one candidate, and
-# tools.scoring.standardise takes the std of one value (numpy warns); the agent's, not ours.
-@pytest.mark.filterwarnings("ignore:Degrees of freedom:RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_every_system_gets_the_same_targets_and_the_records_are_complete(
     deps: Deps, tmp_path: Path
 ) -> None:
