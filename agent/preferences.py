@@ -60,8 +60,8 @@ def drop_constraints(prefs: Preferences, drops: Sequence[str], catalog: Catalog)
         kind = kind.strip().lower()
         if kind == "all":
             p = Preferences()
-        elif kind == "topic":  # a new request: its wishes replace the last one's
-            p = Preferences(disliked=p.disliked)
+        elif kind == "topic":  # a new request: its description and moods replace the last one's
+            p.vibe, p.moods, p.avoid_moods, p.anchor = "", [], [], None
         elif kind == "genre":
             p.include_genres = _remove(p.include_genres, [value])
             p.require_genres = _remove(p.require_genres, [value])

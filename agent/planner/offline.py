@@ -37,11 +37,17 @@ Decisions worth knowing:
   "classic" / "old movies" end at ``CLASSIC_END``. Negating a one-sided era takes its
   complement ("nothing recent" sets ``year_max``); a negated decade is ignored, as a Plan
   cannot exclude a middle range.
-* A new request starts a new topic (``drop=["topic"]``): after "a movie for date night",
-  "something like the office" is searched as itself, not as "office romantic". A message
-  refines instead when it only narrows ("without romance", "from the 90s"), points at the
+* A new request starts a new topic (``drop=["topic"]``: the last description and moods go;
+  genres, years and liked titles stay): after "a movie for date night", "something like the
+  office" is searched as itself, not as "office romantic". A new request is asked as one
+  ("something like ...", "I want ...") or is a bare ask ("scary"). A message refines instead
+  when it only narrows ("without romance", "from the 90s"), points at the
   list ("more like the second", "older", "not that one"), compares ("funnier", "less dark")
-  or says it adds ("also", "too", "but", "and ..." first).
+  or says it adds ("also", "too", "but", "and ..." first); naming liked films adds taste.
+  Measured on 150 ReDial dialogues (recbot-untrained, Recall@10 / @50; 0.099 / 0.233 with no
+  new topics): dropping genres, years and liked films too and counting every message with a
+  description as new gave 0.081 / 0.182; this narrower rule 0.088 / 0.226. Seekers there
+  build one request over many messages, so a wider reset costs recall.
 * "surprise me", "whatever", "up for anything" -> recommend with no constraints.
 * Too little signal -> clarify, or recommend when ``context.has_preferences``. How many
   questions to ask before recommending anyway is the router's business.
@@ -305,6 +311,7 @@ def _answer_target(
     return None if unknown is None else (None, unknown)
 
 
+BARE_ASK_WORDS = 3  # "scary", "a western": a new ask on its own
 _ADDING = word_set("also too more less still same again instead even rather bit little slightly")
 _ADDING_FIRST = word_set("but and or plus with without maybe just")
 
@@ -314,14 +321,17 @@ def _new_topic(reading: _Reading, plan: Plan) -> bool:
     (module docstring)."""
     if plan.action not in ("recommend", "refine") or plan.drop:
         return False
-    if not (plan.vibe or plan.include_genres or plan.moods or plan.liked_titles):
-        return False  # only narrows: "without romance", "from the 90s"
+    if not (plan.vibe or plan.include_genres or plan.moods):
+        return False  # narrows ("without romance", "from the 90s") or adds taste ("loved X")
     if plan.era_shift or plan.more_like_position or plan.feedback:
         return False
     words = reading.words
     if words[0].norm in _ADDING_FIRST or any(word.norm in _ADDING for word in words):
         return False
-    return not any(_comparative(word.norm) for word in words)
+    if any(_comparative(word.norm) for word in words):
+        return False
+    # asked as a request ("something like ...", "I want ..."), or a bare new ask ("scary")
+    return reading.requests or len(words) <= BARE_ASK_WORDS
 
 
 def _comparative(norm: str) -> bool:

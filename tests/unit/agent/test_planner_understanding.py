@@ -195,6 +195,7 @@ def test_a_time_only_the_person_knows_is_said_to_be_ignored(
         ("also something scary", SHOWN, False),
         ("but more upbeat", SHOWN, False),
         ("scary", EMPTY, False),  # nothing to leave behind
+        ("I loved Inception", KNOWN, False),  # taste, added to the request
     ],
 )
 def test_a_new_request_starts_a_new_topic_unless_it_refines(
@@ -203,10 +204,12 @@ def test_a_new_request_starts_a_new_topic_unless_it_refines(
     assert ("topic" in planner.plan(message, context).drop) is new
 
 
-def test_a_new_topic_forgets_the_last_request_but_not_dislikes() -> None:
-    before = Preferences(moods=["romantic"], vibe="date night", liked=[2], disliked=[9])
+def test_a_new_topic_forgets_the_last_description_and_moods_only() -> None:
+    before = Preferences(
+        moods=["romantic"], vibe="date night", liked=[2], anchor=3, include_genres=["Comedy"]
+    )
     after = drop_constraints(before, ["topic"], CATALOG)
-    assert after == Preferences(disliked=[9])
+    assert after == Preferences(liked=[2], include_genres=["Comedy"])
 
 
 def test_required_genres_fold_in_and_an_exclusion_removes_them() -> None:
