@@ -53,6 +53,7 @@ def where(state: AgentState, user: UserFacts) -> ItemFilter:
         prefs.year_min,
         prefs.year_max,
         excluded_ids(state, user),
+        require_genres=prefs.require_genres,
     )
 
 
