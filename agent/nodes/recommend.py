@@ -9,7 +9,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.context import Deps
-from agent.lexicon import implied_avoid, mood_score
+from agent.lexicon import MOODS, canonical_mood, implied_avoid, mood_score
 from agent.ranking import extra_candidates, pool_signals, signal_weights
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
@@ -147,12 +147,18 @@ def mood_adjustments(
         return {}
     catalog = deps.tools.catalog
     implied = implied_avoid(prefs.moods, prefs.avoid_moods)
+    # "scary but not gory": a genre a wanted mood carries (Horror) is no evidence of an unwanted
+    # one, or the penalty would push away every film that fits; its tags and words decide
+    wanted = set().union(*(MOODS[m].genres_up for m in map(canonical_mood, prefs.moods) if m))
     out: dict[int, float] = {}
     for candidate in candidates:
         item = catalog.get(candidate.item_id)
         facts = (item.genres, item.tags, item.overview)
         bonus = sum(mood_score(m, *facts) for m in prefs.moods)
-        penalty = sum(mood_score(m, *facts) for m in prefs.avoid_moods)
+        other_genres = [g for g in item.genres if g not in wanted]
+        penalty = sum(
+            mood_score(m, other_genres, item.tags, item.overview) for m in prefs.avoid_moods
+        )
         fights = sum(mood_score(m, *facts) for m in implied)
         out[candidate.item_id] = (
             MOOD_BONUS * bonus - MOOD_PENALTY * penalty - IMPLIED_PENALTY * fights
