@@ -1,7 +1,9 @@
 """What each stage of a turn did, in words: the steps the chat UI shows as the graph runs.
 
 ``describe`` reads one node's state update (as ``graph.astream(stream_mode="updates")`` yields
-it) and the state so far, and says what was understood, searched, filtered, ranked and reranked.
+it) and the state so far, and says what was understood, searched, filtered, ranked and reranked:
+``lines`` for developers (the terminal chat, logs) and ``summary`` in plain words for people
+(the web chat's one "How I chose these" step), keyed by ``SUMMARY_PARTS``.
 """
 
 from __future__ import annotations
@@ -30,12 +32,21 @@ STAGE_TITLES = {
 }
 
 
+# What a person reads about a turn, in this order: the headings of ``Stage.summary``.
+SUMMARY_PARTS = {
+    "understood": "What I understood",
+    "applied": "What I applied",
+    "candidates": "How I picked",
+}
+
+
 class Stage(BaseModel):
     """One stage of a turn as the UI shows it."""
 
     node: str
     title: str
     lines: list[str] = Field(default_factory=list)
+    summary: dict[str, str] = Field(default_factory=dict)
     ms: float | None = None
 
     @property
@@ -49,8 +60,10 @@ def describe(node: str, update: Mapping[str, Any], state: Mapping[str, Any], dep
     describer = _DESCRIBERS.get(node)
     if describer is not None:
         lines = describer(update, state, deps)
+    plain = _PLAIN.get(node)
+    summary = plain(update, state, deps) if plain is not None else {}
     ms = (update.get("timings_ms") or {}).get(node)
-    return Stage(node=node, title=STAGE_TITLES.get(node, node), lines=lines, ms=ms)
+    return Stage(node=node, title=STAGE_TITLES.get(node, node), lines=lines, summary=summary, ms=ms)
 
 
 def _understand(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
@@ -155,4 +168,79 @@ _DESCRIBERS = {
     "rank": _rank,
     "rerank": _rerank,
     "respond": _respond,
+}
+
+
+def _wishes(prefs: Preferences, deps: Deps) -> str:
+    """The person's wishes as they might say them back: "Like Inception; lighter; not Horror"."""
+    catalog = deps.tools.catalog
+    parts = []
+    liked = [catalog.get(i).display_title for i in prefs.liked if i in catalog]
+    if liked:
+        parts.append("like " + ", ".join(liked))
+    if prefs.vibe:
+        parts.append(f"“{prefs.vibe}”")
+    parts += [*prefs.moods, *prefs.include_genres]
+    parts += [f"not {word}" for word in [*prefs.avoid_moods, *prefs.exclude_genres]]
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] if text else "Nothing specific yet, so popular favourites"
+
+
+def _plain_understand(
+    update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps
+) -> dict[str, str]:
+    prefs: Preferences = update.get("preferences") or Preferences()
+    text = _wishes(prefs, deps)
+    missing = update.get("unresolved", [])
+    if missing:
+        text += ". I could not find " + ", ".join(f"“{t}”" for t in missing) + " in the catalog"
+    return {"understood": text + "."}
+
+
+def _plain_filter(
+    update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps
+) -> dict[str, str]:
+    prefs: Preferences = state.get("preferences") or Preferences()
+    rules = []
+    if prefs.require_genres:
+        rules.append("only " + " and ".join(prefs.require_genres))
+    elif prefs.include_genres:
+        rules.append("only " + " or ".join(prefs.include_genres))
+    if prefs.exclude_genres:
+        rules.append("no " + ", ".join(prefs.exclude_genres))
+    if prefs.year_min is not None and prefs.year_max is not None:
+        rules.append(f"from {prefs.year_min} to {prefs.year_max}")
+    elif prefs.year_min is not None:
+        rules.append(f"from {prefs.year_min} on")
+    elif prefs.year_max is not None:
+        rules.append(f"up to {prefs.year_max}")
+    if state.get("rejected") or state.get("seen") or state.get("shown"):
+        rules.append("nothing you have already seen, turned down or been shown")
+    text = "; ".join(rules) if rules else "no limits on genre or year"
+    return {"applied": text[:1].upper() + text[1:] + "."}
+
+
+def _plain_rank(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> dict[str, str]:
+    found = len(state.get("candidates", []))
+    basis = "your ratings and what you said" if state.get("warm") else "what you said"
+    return {
+        "candidates": f"Looked at {found:,} films that fit and put first the ones people with "
+        f"a similar taste enjoyed most, going by {basis}."
+    }
+
+
+def _plain_rerank(
+    update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps
+) -> dict[str, str]:
+    guard: GuardRecord = update.get("guard") or GuardRecord()
+    if guard.fell_back:
+        return {}
+    return {"candidates": "An AI language model then read the top picks and reordered them."}
+
+
+_PLAIN = {
+    "understand": _plain_understand,
+    "filter": _plain_filter,
+    "rank": _plain_rank,
+    "rerank": _plain_rerank,
 }

@@ -1,7 +1,8 @@
 """The Chainlit app: thin handlers over ``agent.Recommender`` (run it with ``recbot serve``).
 
-One turn streams each graph stage as a collapsible step, then the reply with the picks as cards
-(``public/elements/Recommendations.jsx``). A click on a card's 👍 / 👎 / ✓ reaches
+One turn answers first: the reply streams with the picks as cards
+(``public/elements/Recommendations.jsx``), then one collapsed step, "How I chose these", says in
+plain words what was understood, applied and picked (``ui/words.py``). A click on a card's 👍 / 👎 / ✓ reaches
 ``on_card_feedback``: the dialog state and the user's profile keep it, and 👎 / ✓ replace the card
 with the next-best candidate. The Chainlit thread id is the LangGraph thread id, so a conversation
 resumes after a reload or a restart from the data layer (what the page shows) and the checkpointer
@@ -16,8 +17,8 @@ import uuid
 from typing import Any
 
 import chainlit as cl
+from chainlit.config import config as chainlit_config
 from chainlit.data import get_data_layer
-from chainlit.input_widget import Select, Slider, Switch
 from chainlit.types import ThreadDict
 
 from agent.recommender import Reply
@@ -28,6 +29,16 @@ from ui.cards import apply_feedback, card, cards_props
 from ui.datalayer import RecbotDataLayer, async_database_url
 from ui.runtime import AppRuntime, ChatPrefs
 from ui.settings import WebSettings
+from ui.words import (
+    CANT_ANSWER,
+    CARD_GONE,
+    HOW_I_CHOSE,
+    TRY_AGAIN,
+    WENT_WRONG,
+    how_i_chose,
+    settings_widgets,
+    translations,
+)
 
 log = logging.getLogger("recbot.ui")
 CARDS = "Recommendations"  # public/elements/Recommendations.jsx
@@ -44,6 +55,16 @@ authenticator = Authenticator(settings)
 ensure_auth_secret(settings.home)
 _runtime: AppRuntime | None = None
 _runtime_lock = asyncio.Lock()
+_chainlit_translation = chainlit_config.load_translation
+
+
+def _our_translation(language: str) -> dict[str, Any]:
+    return translations(_chainlit_translation(language), llm=settings.llm_configured)
+
+
+# Chainlit reads its words per request through this method (a pydantic model's, hence
+# object.__setattr__); ours wrap its English ones.
+object.__setattr__(chainlit_config, "load_translation", _our_translation)
 
 
 async def runtime() -> AppRuntime:
@@ -103,31 +124,8 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
 
 def _panel(prefs: ChatPrefs) -> cl.ChatSettings:
     llm = settings.llm_configured
-    return cl.ChatSettings(
-        [
-            Slider(
-                id="k", label="Recommendations per answer", initial=prefs.k, min=1, max=20, step=1
-            ),
-            Switch(
-                id="llm_rerank",
-                label="LLM rerank",
-                initial=bool(
-                    prefs.llm_rerank
-                    if prefs.llm_rerank is not None
-                    else llm and settings.llm_rerank
-                ),
-                disabled=not llm,
-                description=None if llm else "No LLM is configured (RECBOT_LLM_BASE_URL).",
-            ),
-            Select(
-                id="detail",
-                label="Explanation detail",
-                values=["short", "full"],
-                initial_value=prefs.detail,
-                description="short: the reason and a short overview; full: tags, rating, score.",
-            ),
-        ]
-    )
+    on = prefs.llm_rerank if prefs.llm_rerank is not None else settings.llm_rerank
+    return cl.ChatSettings(settings_widgets(prefs.k, prefs.detail, llm, bool(llm and on)))
 
 
 async def _start_session(saved: dict[str, Any] | None = None) -> None:
@@ -142,7 +140,16 @@ async def _start_session(saved: dict[str, Any] | None = None) -> None:
 
 @cl.on_chat_start
 async def on_chat_start() -> None:
-    await _start_session()
+    """A new chat starts from the settings this user chose last (stored per user)."""
+    await _start_session(await _user_defaults())
+
+
+async def _user_defaults() -> dict[str, Any] | None:
+    user = cl.user_session.get("user")
+    layer = get_data_layer()
+    if user is None or not isinstance(layer, RecbotDataLayer):
+        return None
+    return await layer.get_user_settings(user.identifier)
 
 
 @cl.on_chat_resume
@@ -155,7 +162,12 @@ async def on_chat_resume(thread: ThreadDict) -> None:
 
 @cl.on_settings_update
 async def on_settings_update(values: dict[str, Any]) -> None:
+    """This chat uses the new settings, and the user's next chats start from them."""
     cl.user_session.set("prefs", ChatPrefs.from_panel(values, settings))
+    user = cl.user_session.get("user")
+    layer = get_data_layer()
+    if user is not None and isinstance(layer, RecbotDataLayer):
+        await layer.set_user_settings(user.identifier, dict(values))
 
 
 def _prefs() -> ChatPrefs:
@@ -168,6 +180,7 @@ async def on_message(message: cl.Message) -> None:
     app = await runtime()
     prefs = _prefs()
     reply: Reply | None = None
+    stages: list[Stage] = []
     try:
         async for event in app.recommender.astream(
             message.content,
@@ -177,41 +190,29 @@ async def on_message(message: cl.Message) -> None:
             llm_rerank=prefs.llm_rerank,
         ):
             if isinstance(event, Stage):
-                await _show_stage(event)
+                stages.append(event)
             else:
                 reply = event
-    except RecbotError as error:
-        await cl.ErrorMessage(content=f"I couldn't answer that: {error}").send()
+    except RecbotError:
+        log.exception("turn failed")
+        await cl.ErrorMessage(content=CANT_ANSWER).send()
         return
     except Exception:
         log.exception("turn failed")
-        await cl.ErrorMessage(
-            content="Something went wrong on my side. Your conversation is kept; please try again."
-        ).send()
+        await cl.ErrorMessage(content=WENT_WRONG).send()
         return
     if reply is not None:
-        await _show_turn_summary(reply)
         await _send_reply(reply, prefs)
+        if reply.action == "recommend" and reply.recommendations:
+            await _show_how_i_chose(stages, reply)
 
 
-async def _show_stage(stage: Stage) -> None:
-    took = f" · {stage.ms:.0f} ms" if stage.ms is not None else ""
-    async with cl.Step(name=stage.title + took, type="tool") as step:
-        step.output = stage.text or "Done."
-
-
-async def _show_turn_summary(reply: Reply) -> None:
-    lines = [f"- Total {reply.timings_ms.get('total', 0):.0f} ms"]
-    if reply.llm.calls:
-        lines.append(
-            f"- LLM: {reply.llm.calls} call(s), {reply.llm.input_tokens} tokens in, "
-            f"{reply.llm.output_tokens} out"
-        )
-    rates = (await runtime()).recommender.deps.counters.rates()
-    if rates["reranks"]:
-        lines.append(f"- Rerank fallbacks so far: {rates['rerank_fallback_rate']:.0%}")
-    async with cl.Step(name="turn summary", type="tool") as step:
-        step.output = "\n".join(lines)
+async def _show_how_i_chose(stages: list[Stage], reply: Reply) -> None:
+    """Under the answer, collapsed: how it was made, in plain words."""
+    for stage in stages:
+        log.debug("%s (%s ms): %s", stage.title, stage.ms, "; ".join(stage.lines))
+    async with cl.Step(name=HOW_I_CHOSE, type="tool", default_open=False) as step:
+        step.output = how_i_chose(stages, reply)
 
 
 async def _send_reply(reply: Reply, prefs: ChatPrefs) -> None:
@@ -248,12 +249,12 @@ async def on_card_feedback(action: cl.Action) -> dict[str, Any]:
     try:
         item_id = int(payload.get("item_id"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return {"ok": False, "error": "bad item id"}
+        return {"ok": False, "error": TRY_AGAIN}
     if kind not in FEEDBACK_KINDS:
-        return {"ok": False, "error": f"feedback must be one of {FEEDBACK_KINDS}"}
+        return {"ok": False, "error": TRY_AGAIN}
     element = await _find_cards(element_id)
     if element is None or item_id not in {i["item_id"] for i in element.props.get("items", [])}:
-        return {"ok": False, "error": "that card is no longer shown"}
+        return {"ok": False, "error": CARD_GONE}
     app = await runtime()
     prefs = _prefs()
     new = await app.recommender.afeedback(

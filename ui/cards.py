@@ -38,7 +38,8 @@ def short_overview(item: Item, limit: int) -> str:
 
 
 def card(rec: Recommendation, catalog: Catalog, detail: Detail = "short") -> dict[str, Any]:
-    """One card: title, year, genres, the reason, an overview; more facts when ``full``."""
+    """One card: title, year, genres, the reason, an overview; more facts when ``full`` (in
+    words a person reads: tags and ratings, never the ranker's score)."""
     item = catalog.get(rec.item_id)
     details: list[str] = []
     if detail == "full":
@@ -46,7 +47,6 @@ def card(rec: Recommendation, catalog: Catalog, detail: Detail = "short") -> dic
             details.append("Tagged: " + ", ".join(item.tags[:5]))
         if item.mean_rating is not None and item.popularity:
             details.append(f"Rated {item.mean_rating:.1f}/5 by {item.popularity:,} people")
-        details.append(f"Ranker score {rec.score:.3f}")
     limit = FULL_OVERVIEW if detail == "full" else SHORT_OVERVIEW
     return {
         "item_id": item.id,

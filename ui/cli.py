@@ -385,11 +385,13 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_widget_demo(args: argparse.Namespace, ctx: Context) -> int:
-    from ui.server import serve_widget_demo
+    from ui.server import LOCAL_HOSTS, serve_widget_demo
 
-    server = args.server or f"http://{ctx.settings.host}:{ctx.settings.port}"
+    host = "localhost" if ctx.settings.host in LOCAL_HOSTS else ctx.settings.host
+    server = args.server or f"http://{host}:{ctx.settings.port}"
+    port = args.port or ctx.settings.widget_port
     return serve_widget_demo(
-        ctx.settings, server=server, host=args.host, port=args.port, identifier=args.user
+        ctx.settings, server=server, host=args.host, port=port, identifier=args.user
     )
 
 
@@ -489,7 +491,7 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("widget-demo", help="serve the widget example page (ui/widget)")
     p.add_argument("--server", help="the recbot server (default http://RECBOT_HOST:RECBOT_PORT)")
     p.add_argument("--host", default="localhost", help="interface for the page (default localhost)")
-    p.add_argument("--port", type=int, default=8001, help="port for the page (default 8001)")
+    p.add_argument("--port", type=int, help="port for the page (RECBOT_WIDGET_PORT, default 8001)")
     p.add_argument("--user", default="widget-demo", help="who the widget signs in as")
     p.set_defaults(run=cmd_widget_demo)
 

@@ -61,7 +61,7 @@ class UserRow(ChatBase):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     identifier: Mapped[str] = mapped_column(String(255), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # display_name, metadata
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # display_name, metadata, chat_settings
 
 
 class ThreadRow(ChatBase):
@@ -239,8 +239,28 @@ class RecbotDataLayer(BaseDataLayer):
             if row is None:
                 row = UserRow(id=str(uuid.uuid4()), identifier=user.identifier, created_at=_now())
                 session.add(row)
-            row.doc = {"display_name": user.display_name, "metadata": dict(user.metadata)}
+            kept = {k: v for k, v in (row.doc or {}).items() if k == "chat_settings"}
+            row.doc = {
+                "display_name": user.display_name,
+                "metadata": dict(user.metadata),
+                **kept,
+            }
             return _persisted_user(row)
+
+    async def get_user_settings(self, identifier: str) -> dict[str, Any] | None:
+        """The settings panel's values this user chose last (None before any choice)."""
+        async with self._session("read a user's settings from") as session:
+            row = await session.scalar(select(UserRow).where(UserRow.identifier == identifier))
+            saved = None if row is None else (row.doc or {}).get("chat_settings")
+            return dict(saved) if isinstance(saved, dict) else None
+
+    async def set_user_settings(self, identifier: str, values: dict[str, Any]) -> None:
+        """Keeps ``values`` as the user's defaults for new chats (the user row must exist,
+        as it does once they signed in)."""
+        async with self._session("save a user's settings in", write=True) as session:
+            row = await session.scalar(select(UserRow).where(UserRow.identifier == identifier))
+            if row is not None:
+                row.doc = {**(row.doc or {}), "chat_settings": dict(values)}
 
     async def upsert_feedback(self, feedback: Feedback) -> str:
         """Saves the feedback and returns its id; a step keeps one feedback, so an id-less

@@ -10,8 +10,13 @@ from __future__ import annotations
 import html
 import http.server
 import os
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from functools import partial
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from agent.settings import Settings
 from ui.settings import WebSettings
@@ -20,6 +25,8 @@ UI_DIR = Path(__file__).resolve().parent
 APP = UI_DIR / "app.py"
 WEB_ROOT = UI_DIR / "web"
 WIDGET_PAGE = UI_DIR / "widget" / "example.html"
+# a server on any of these answers browsers under each local name
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::", "")
 
 
 def chainlit_env(settings: Settings, host: str, port: int) -> dict[str, str]:
@@ -35,16 +42,67 @@ def chainlit_env(settings: Settings, host: str, port: int) -> dict[str, str]:
     return env
 
 
+def _origins(host: str, port: int) -> list[str]:
+    names = ["localhost", "127.0.0.1"] if host in LOCAL_HOSTS else [host]
+    return [f"http://{name}:{port}" for name in names]
+
+
+def allowed_origins(settings: WebSettings, host: str, port: int) -> list[str]:
+    """Who may call the server from a browser: the app's own origin, the widget demo page's
+    (``RECBOT_WIDGET_PORT``, on the same host) and ``RECBOT_ALLOW_ORIGINS``."""
+    found = [*_origins(host, port), *_origins(host, settings.widget_port)]
+    found += settings.allow_origins
+    return list(dict.fromkeys(found))
+
+
+def origin_check(allowed: Iterable[str]) -> Callable[[str | None, dict[str, str]], bool]:
+    """socket.io's Origin check: a listed origin, or the page the server itself serves (the
+    Origin names the Host the request was sent to, whatever name the server is reached by)."""
+    listed = set(allowed)
+
+    def check(origin: str | None, environ: dict[str, str]) -> bool:
+        if not origin or origin in listed:
+            return True
+        return urlsplit(origin).netloc == environ.get("HTTP_HOST", "")
+
+    return check
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class WebsocketOrigins:
+    """ASGI middleware: a websocket from a page whose origin ``check`` refuses is closed
+    before it opens (HTTP is left to the CORS middleware)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], check: Any) -> None:
+        self.app, self.check = app, check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            if not self.check(headers.get("origin"), {"HTTP_HOST": headers.get("host", "")}):
+                await send({"type": "websocket.close", "code": 1008})
+                return
+        await self.app(scope, receive, send)
+
+
 def serve(settings: WebSettings, *, host: str, port: int, open_browser: bool = False) -> int:
     """Run the Chainlit app in this process until interrupted."""
     os.environ.update(chainlit_env(settings, host, port))
     from chainlit.config import config
 
-    # before chainlit.server reads the list into its CORS and socket.io settings
-    for origin in settings.allow_origins:
+    # before chainlit.server reads the list into its CORS middleware
+    for origin in allowed_origins(settings, host, port):
         if origin not in config.project.allow_origins:
             config.project.allow_origins.append(origin)
     from chainlit.cli import run_chainlit
+    from chainlit.server import app
+
+    # browsers apply no CORS to websockets, and Chainlit's socket.io checks no Origin
+    app.add_middleware(WebsocketOrigins, check=origin_check(config.project.allow_origins))
 
     config.run.headless = not open_browser
     print(f"recbot: serving on http://{host}:{port} (Ctrl+C stops)", flush=True)
@@ -79,6 +137,22 @@ class _PageHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def origin_allowed(server: str, origin: str) -> bool | None:
+    """Whether the recbot ``server`` lets pages from ``origin`` call it; None when it does not
+    answer at all."""
+    request = urllib.request.Request(
+        server.rstrip("/") + "/project/translations?language=en-US", headers={"Origin": origin}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            headers = response.headers
+    except urllib.error.HTTPError as error:
+        headers = error.headers
+    except OSError:
+        return None
+    return headers.get("access-control-allow-origin") in (origin, "*")
+
+
 def serve_widget_demo(
     settings: Settings, *, server: str, host: str, port: int, identifier: str
 ) -> int:
@@ -91,6 +165,16 @@ def serve_widget_demo(
         f"recbot: widget example on http://{host}:{port} talking to {server} (Ctrl+C stops)",
         flush=True,
     )
+    origin = f"http://{'localhost' if host in LOCAL_HOSTS else host}:{port}"
+    allowed = origin_allowed(server, origin)
+    if allowed is None:
+        print(f"recbot: {server} does not answer yet; start `recbot serve`.", flush=True)
+    elif not allowed:
+        print(
+            f"recbot: {server} does not accept pages from {origin}: start it with "
+            f"RECBOT_WIDGET_PORT={port} or RECBOT_ALLOW_ORIGINS={origin}.",
+            flush=True,
+        )
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

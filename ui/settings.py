@@ -19,6 +19,12 @@ class WebSettings(Settings):
 
     host: str = Field(default="localhost", description="Where `recbot serve` listens.")
     port: int = Field(default=8000, ge=1, le=65535, description="The web app's port.")
+    widget_port: int = Field(
+        default=8001,
+        ge=1,
+        le=65535,
+        description="The port of `recbot widget-demo`'s page; `recbot serve` allows its origin.",
+    )
     auth: Literal["none", "password", "header"] = Field(
         default="none",
         description="Web sign-in: none (an anonymous identity per browser), password "
@@ -29,8 +35,8 @@ class WebSettings(Settings):
     )
     allow_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins that may embed the widget, added to config.toml's allow_origins "
-        "(comma-separated).",
+        description="More origins that may embed the widget, besides the app's own and the "
+        "widget demo's (comma-separated).",
     )
     auth_header: str = Field(
         default="X-Forwarded-User", description="header sign-in: the header naming the user."

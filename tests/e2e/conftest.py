@@ -146,18 +146,18 @@ class Server:
 
 @pytest.fixture(scope="session")
 def widget_port() -> int:
-    """The widget example page's port; the server allows its origin (RECBOT_ALLOW_ORIGINS)."""
+    """The widget example page's port, not the default: the server allows its origin because it
+    is told the port (RECBOT_WIDGET_PORT), as `recbot widget-demo` reads it too."""
     return free_port()
 
 
 @pytest.fixture(scope="session")
 def server(e2e_home: E2EHome, widget_port: int) -> Iterator[Server]:
-    origins = f"http://localhost:{widget_port},http://127.0.0.1:{widget_port}"
     srv = Server(
         e2e_home,
         free_port(),
         ARTIFACTS / "e2e-server.log",
-        extra_env={"RECBOT_ALLOW_ORIGINS": origins},
+        extra_env={"RECBOT_WIDGET_PORT": str(widget_port)},
     )
     srv.start()
     try:

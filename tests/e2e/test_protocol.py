@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import socketio
 
 TIMEOUT_S = 60
 CARDS = "Recommendations"
-STAGES = ("the planner", "catalog search", "filters", "the DNN ranker")
+HOW = "How I chose these"  # the one step under an answer
 K = 3  # small, so the generated catalog has picks left for three turns
 FIRST = "Something like Toy Story"
 Event = tuple[str, Any]
@@ -146,7 +147,7 @@ async def resume(url: str, convo: Convo) -> Chat:
     steps = thread["steps"]
     assert any(s["type"] == "user_message" and s["output"] == FIRST for s in steps)
     assert any(s["type"] == "assistant_message" and s["output"].strip() for s in steps)
-    assert any(s["type"] == "tool" and s["name"].startswith(STAGES[-1]) for s in steps)
+    assert any(s["type"] == "tool" and s["name"] == HOW for s in steps)
     stored = [e for e in thread["elements"] if e["id"] == convo["cards"]["id"]]
     assert stored and ids(stored[0]) == ids(convo["updated"]), "the cards resume as last shown"
     panel = of(chat.events, "chat_settings")[-1]  # with the K picked before
@@ -184,16 +185,15 @@ def convo(server: Any) -> Convo:
 
 def test_visitor_signs_in_and_gets_the_settings_panel(convo: Convo) -> None:
     assert convo["user"]["identifier"].startswith("visitor-")
-    assert {w["id"] for w in convo["panel"]} == {"k", "llm_rerank", "detail"}
+    assert {w["id"] for w in convo["panel"]} == {"k", "detail"}  # no LLM: no switch for it
     assert convo["thread_id"]
 
 
-def test_a_turn_streams_its_stages_then_the_cards(convo: Convo) -> None:
+def test_a_turn_streams_the_answer_and_cards_then_how_i_chose_these(convo: Convo) -> None:
     turn = convo["turn"]
     steps = of(turn, "new_message") + of(turn, "update_message")
-    tools = [s["name"] for s in steps if s["type"] == "tool"]
-    for stage in STAGES:
-        assert any(name.startswith(stage) for name in tools), (stage, tools)
+    tools = {s["name"] for s in steps if s["type"] == "tool"}
+    assert tools == {HOW}, tools
     assert all(s["threadId"] == convo["thread_id"] for s in steps)
     (start,) = of(turn, "stream_start")  # it carries the first token
     streamed = start["output"] + "".join(t["token"] for t in of(turn, "stream_token"))
@@ -205,6 +205,10 @@ def test_a_turn_streams_its_stages_then_the_cards(convo: Convo) -> None:
     assert_cards(cards, never=set())
     events = [event for event, _ in turn]
     assert events.index("stream_token") < events.index("element") < len(events) - 1
+    first_tool = next(
+        i for i, (e, d) in enumerate(turn) if e == "new_message" and d["type"] == "tool"
+    )
+    assert events.index("element") < first_tool  # the answer first
     assert events[-1] == "task_end"
 
 
@@ -274,3 +278,35 @@ def test_a_card_shown_before_a_resume_takes_clicks(convo: Convo, server: Any) ->
         assert statuses[liked] == "liked" and convo["rejected"] not in statuses
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("origin", "opens"), [("widget", True), ("https://elsewhere.example.com", False)]
+)
+def test_the_socket_opens_only_for_listed_origins(
+    server: Any, widget_port: int, origin: str, opens: bool
+) -> None:
+    page = f"http://localhost:{widget_port}" if origin == "widget" else origin
+
+    async def run() -> bool:
+        cookie = await sign_in(server.url)
+        http = aiohttp.ClientSession()
+        sio = socketio.AsyncClient(reconnection=False, http_session=http)
+        try:
+            await sio.connect(
+                server.url,
+                headers={"Cookie": cookie, "Origin": page},
+                auth={"sessionId": str(uuid.uuid4()), "clientType": "copilot", "userEnv": "{}"},
+                transports=["websocket"],
+                socketio_path="/ws/socket.io",
+                wait_timeout=TIMEOUT_S,
+            )
+        except socketio.exceptions.ConnectionError:
+            return False
+        finally:
+            if sio.connected:
+                await sio.disconnect()
+            await http.close()
+        return True
+
+    assert asyncio.run(run()) is opens

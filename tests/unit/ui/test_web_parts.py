@@ -55,13 +55,9 @@ def test_a_card_shows_catalog_facts_and_the_reason_without_repeating_the_overvie
     assert props["details"] == [] and props["status"] is None
 
 
-def test_full_detail_adds_tags_rating_and_score(catalog: Catalog) -> None:
+def test_full_detail_adds_tags_and_rating_but_never_a_score(catalog: Catalog) -> None:
     details = card(rec(ITEM), catalog, "full")["details"]
-    assert details == [
-        "Tagged: dreams, mind-bending",
-        "Rated 4.1/5 by 120 people",
-        "Ranker score 0.500",
-    ]
+    assert details == ["Tagged: dreams, mind-bending", "Rated 4.1/5 by 120 people"]
 
 
 def test_reason_line_keeps_a_reason_that_is_only_the_overview() -> None:
@@ -86,13 +82,19 @@ def test_widget_page_fills_in_the_server_and_token_escaped() -> None:
     assert 'const RECBOT_SERVER = "http://localhost:8000";' in page
     assert "tok&quot;&lt;en&gt;" in page and "{{" not in page
     assert "mountChainlitWidget" in page and "/copilot/index.js" in page
+    # it mounts only once the server answered this origin, else says so in plain words
+    assert page.index("fetch(RECBOT_SERVER") < page.index("? mount() :")
+    assert "Movie suggestions are not available right now" in page
+    assert 'customCssUrl: RECBOT_SERVER + "/public/recbot.css"' in page
 
 
 def test_the_app_root_ships_config_welcome_page_and_card_element() -> None:
     config = tomllib.loads((WEB_ROOT / ".chainlit" / "config.toml").read_text())
     assert config["UI"]["name"] == "recbot"
-    assert "*" not in config["project"]["allow_origins"]  # explicit origins only
-    assert (WEB_ROOT / "chainlit.md").read_text().startswith("# recbot")
+    assert config["project"]["allow_origins"] == []  # `recbot serve` adds them from settings
+    readme = (WEB_ROOT / "chainlit.md").read_text()
+    assert readme.startswith("# recbot")
+    assert all(ord(ch) < 0x2000 for ch in readme), "no emoji: a font may be missing"
     assert (WEB_ROOT / "public" / "elements" / "Recommendations.jsx").exists()
 
 
@@ -139,3 +141,40 @@ def test_password_users_are_parsed_strictly() -> None:
     assert parse_users("ann:a:b, bob:pw") == {"ann": "a:b", "bob": "pw"}
     with pytest.raises(ValueError, match="name:password"):
         parse_users("ann")
+
+
+def test_the_allow_list_follows_the_serve_and_widget_ports_and_the_setting() -> None:
+    from ui.server import allowed_origins
+    from ui.settings import WebSettings
+
+    web = WebSettings(widget_port=28601, allow_origins="https://shop.example.com")  # type: ignore[arg-type]
+    assert allowed_origins(web, "localhost", 28600) == [
+        "http://localhost:28600",
+        "http://127.0.0.1:28600",
+        "http://localhost:28601",
+        "http://127.0.0.1:28601",
+        "https://shop.example.com",
+    ]
+    named = allowed_origins(WebSettings(), "recbot.lan", 8000)
+    assert named == ["http://recbot.lan:8000", "http://recbot.lan:8001"]
+
+
+def test_the_socket_origin_check_takes_listed_origins_and_the_server_own_page() -> None:
+    from ui.server import origin_check
+
+    check = origin_check(["http://localhost:28601"])
+    assert check("http://localhost:28601", {"HTTP_HOST": "localhost:28600"})
+    assert check("http://192.168.1.9:8000", {"HTTP_HOST": "192.168.1.9:8000"})  # same origin
+    assert not check("https://evil.example.com", {"HTTP_HOST": "localhost:28600"})
+    assert check(None, {})  # not a browser
+
+
+def test_widget_demo_defaults_to_the_widget_port_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: dict[str, Any] = {}
+    monkeypatch.setattr("ui.server.serve_widget_demo", lambda settings, **kw: calls.update(kw) or 0)
+    monkeypatch.setenv("RECBOT_WIDGET_PORT", "28601")
+    monkeypatch.setenv("RECBOT_PORT", "28600")
+    assert cli.main(["--home", str(tmp_path), "widget-demo"]) == 0
+    assert calls["port"] == 28601 and calls["server"] == "http://localhost:28600"

@@ -4,11 +4,12 @@
 import { useState } from "react";
 import { Check, ThumbsDown, ThumbsUp } from "lucide-react";
 
-// Icons rather than emoji, so the buttons render on machines without an emoji font.
+// Icons rather than emoji, so the buttons render on machines without an emoji font. These are
+// the only feedback buttons (Chainlit's per-message thumbs are hidden in recbot.css).
 const BUTTONS = [
-  { kind: "liked", Icon: ThumbsUp, title: "Like: more like this" },
-  { kind: "rejected", Icon: ThumbsDown, title: "Not for me: replace it" },
-  { kind: "seen", Icon: Check, title: "Seen it: replace it" },
+  { kind: "liked", Icon: ThumbsUp, title: "Like", hint: "more like this" },
+  { kind: "rejected", Icon: ThumbsDown, title: "Not for me", hint: "show another instead" },
+  { kind: "seen", Icon: Check, title: "Seen it", hint: "show another instead" },
 ];
 
 function Card({ item, detail, onFeedback, busy }) {
@@ -25,23 +26,32 @@ function Card({ item, detail, onFeedback, busy }) {
           {item.year ? <span className="text-muted-foreground font-normal"> · {item.year}</span> : null}
         </div>
         <div className="flex gap-1 shrink-0">
-          {BUTTONS.map((b) => (
-            <button
-              key={b.kind}
-              type="button"
-              title={b.title}
-              aria-label={b.title}
-              data-testid={`rec-${b.kind}`}
-              disabled={busy || (liked && b.kind === "liked")}
-              onClick={() => onFeedback(item, b.kind)}
-              className={
-                "rounded-md border border-border p-1.5 hover:bg-accent disabled:opacity-50 " +
-                (liked && b.kind === "liked" ? "bg-accent" : "")
-              }
-            >
-              <b.Icon className="h-4 w-4" />
-            </button>
-          ))}
+          {BUTTONS.map((b) => {
+            // a like is a state: the button shows it pressed (never dimmed), and a second
+            // click changes nothing
+            const selected = liked && b.kind === "liked";
+            return (
+              <button
+                key={b.kind}
+                type="button"
+                title={selected ? "Liked: you'll get more like this" : `${b.title}: ${b.hint}`}
+                aria-label={`${b.title}: ${item.title}, ${b.hint}`}
+                aria-pressed={b.kind === "liked" ? selected : undefined}
+                aria-busy={busy || undefined}
+                data-testid={`rec-${b.kind}`}
+                data-selected={selected ? "true" : "false"}
+                onClick={() => (busy || selected ? null : onFeedback(item, b.kind))}
+                className={
+                  "recbot-btn rounded-md border p-1.5 " +
+                  (selected
+                    ? "recbot-btn-selected bg-primary text-primary-foreground border-primary"
+                    : "border-border hover:bg-accent")
+                }
+              >
+                <b.Icon className="h-4 w-4" aria-hidden="true" fill={selected ? "currentColor" : "none"} />
+              </button>
+            );
+          })}
         </div>
       </div>
       {item.genres && item.genres.length ? (
@@ -78,10 +88,13 @@ export default function Recommendations() {
     setBusy(item.item_id);
     setError("");
     try {
-      await callAction({
+      const result = await callAction({
         name: "recbot_feedback",
         payload: { element_id: props.element_id, item_id: item.item_id, kind },
       });
+      if (result && result.response && result.response.ok === false) {
+        setError(result.response.error || "That didn't go through; please try again.");
+      }
     } catch (e) {
       setError("That didn't go through; please try again.");
     } finally {
@@ -101,7 +114,7 @@ export default function Recommendations() {
         />
       ))}
       {props.note ? <div className="text-sm text-muted-foreground">{props.note}</div> : null}
-      {error ? <div className="text-sm text-destructive">{error}</div> : null}
+      {error ? <div role="alert" className="text-sm text-destructive">{error}</div> : null}
     </div>
   );
 }
