@@ -13,9 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from catalog.errors import StoreError
 from catalog.store import Store
 
 FeedbackKind = Literal["liked", "rejected", "seen"]
@@ -49,6 +53,20 @@ class AccountRow(FeedbackBase):
 
 
 ACCOUNT_ID_BASE = 1_000_000_000  # new accounts' user ids start here, clear of catalog users
+ACCOUNT_RETRIES = 20  # attempts at a fresh id when concurrent visitors race for the same one
+MAX_USER_ID = 2**63 - 1  # the largest id an SQL BIGINT holds
+
+
+def catalog_user_id(identifier: str) -> int | None:
+    """The catalog user id an identifier spells, if it is plain ASCII digits within range.
+
+    ``str.isdigit`` also accepts "²" or "٤٢", which ``int`` rejects or reads as 42; such names are
+    ordinary identities, never a catalog user's id.
+    """
+    if not (identifier.isascii() and identifier.isdigit()):
+        return None
+    value = int(identifier)
+    return value if value <= MAX_USER_ID else None
 
 
 @dataclass(frozen=True)
@@ -103,29 +121,54 @@ class UserData:
         """The user id an identity acts as, created on first sight.
 
         An identifier that is a catalog user's id ("42") acts as that user, so a demo login can
-        show the warm path; any other identifier gets a new id of its own.
+        show the warm path; any other identifier gets a new id of its own. Creation is one
+        insert-if-absent statement, retried when a concurrent visitor took the same new id, so
+        visitors arriving together never collide.
         """
         identifier = identifier.strip()
         if not identifier:
             raise ValueError("an account needs a non-empty identifier")
-        with self.store.guard("write to"), Session(self.store.engine) as session, session.begin():
-            row = session.scalars(
-                select(AccountRow).where(AccountRow.identifier == identifier)
-            ).first()
-            if row is not None:
-                return row.user_id
-            user_id = None
-            if identifier.isdigit() and self.store.interactions(int(identifier)):
-                user_id = int(identifier)
-            if user_id is None:
-                last = session.scalars(
-                    select(AccountRow.user_id).order_by(AccountRow.user_id.desc())
-                ).first()
-                user_id = max(last or 0, ACCOUNT_ID_BASE) + 1
-            session.add(
-                AccountRow(identifier=identifier, user_id=user_id, created_at=datetime.now(UTC))
+        if (known := self._account(identifier)) is not None:
+            return known
+        catalog_id = catalog_user_id(identifier)
+        if catalog_id is not None and not self.store.interactions(catalog_id):
+            catalog_id = None
+        for _ in range(ACCOUNT_RETRIES):
+            try:
+                with self.store.guard("write to"), self.store.engine.begin() as connection:
+                    connection.execute(self._insert_account(identifier, catalog_id))
+            except StoreError as error:
+                if not isinstance(error.__cause__, IntegrityError):
+                    raise
+                catalog_id = None  # a new id was taken at the same moment, or "0042" after "42"
+                continue
+            if (known := self._account(identifier)) is not None:
+                return known
+        raise StoreError("Could not create an account for this sign-in; please try again.")
+
+    def _account(self, identifier: str) -> int | None:
+        query = select(AccountRow.user_id).where(AccountRow.identifier == identifier)
+        with self.store.guard("read from"), Session(self.store.engine) as session:
+            return session.scalars(query).first()
+
+    def _insert_account(self, identifier: str, catalog_id: int | None) -> Any:
+        """INSERT … ON CONFLICT (identifier) DO NOTHING, the new id computed in the statement."""
+        next_id = (
+            select(func.coalesce(func.max(AccountRow.user_id), ACCOUNT_ID_BASE) + 1)
+            .where(AccountRow.user_id > ACCOUNT_ID_BASE)
+            .scalar_subquery()
+        )
+        dialect = self.store.engine.dialect.name
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        return (
+            insert(AccountRow)
+            .values(
+                identifier=identifier,
+                user_id=catalog_id if catalog_id is not None else next_id,
+                created_at=datetime.now(UTC),
             )
-            return user_id
+            .on_conflict_do_nothing(index_elements=["identifier"])
+        )
 
     def record_feedback(self, user_id: int, item_id: int, kind: FeedbackKind) -> None:
         """Store (or replace) this user's feedback on an item."""

@@ -31,6 +31,7 @@ from ui.runtime import AppRuntime, ChatPrefs
 from ui.settings import WebSettings
 from ui.words import (
     CANT_ANSWER,
+    CANT_START,
     CARD_GONE,
     HOW_I_CHOSE,
     TRY_AGAIN,
@@ -134,7 +135,11 @@ async def _start_session(saved: dict[str, Any] | None = None) -> None:
     user = cl.user_session.get("user")
     if user is not None:
         app = await runtime()
-        cl.user_session.set("user_id", await app.user_id_for(user.identifier))
+        try:
+            cl.user_session.set("user_id", await app.user_id_for(user.identifier))
+        except Exception:  # the details (SQL, paths) go to the log, never to the page
+            log.exception("could not map %r to a user", user.identifier)
+            await cl.ErrorMessage(content=CANT_START).send()
     await _panel(prefs).send()
 
 

@@ -18,6 +18,7 @@ DETAIL_CHOICES = {
     "More: a longer summary, tags and ratings": "full",
 }
 CANT_ANSWER = "Sorry, I can't search the films right now. Please try again in a moment."
+CANT_START = "Sorry, I couldn't open your profile just now; please reload the page to try again."
 TRY_AGAIN = "That didn't go through; please try again."
 CARD_GONE = "That card is no longer shown; ask me for new picks."
 WENT_WRONG = "Sorry, something went wrong on my side. Your conversation is kept; please try again."

@@ -406,3 +406,23 @@ def test_chainlit_words_name_the_step_and_warn_about_an_llm_only_when_one_runs(
 
     with_llm = translations(app._chainlit_translation("en-US"), llm=True)["chat"]["watermark"]
     assert "can make mistakes" in with_llm
+
+
+def test_a_failing_account_lookup_says_so_in_plain_words(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.errors import StoreError
+
+    def broken(identifier: str) -> int:
+        raise StoreError(
+            "Could not write to the database sqlite:////srv/recbot/app.db: (sqlite3.IntegrityError)"
+            " UNIQUE constraint failed: accounts.user_id [SQL: INSERT INTO accounts ...]"
+        )
+
+    monkeypatch.setattr(harness.deps.users, "user_id_for", broken)
+    harness.run(harness.app.on_chat_start)
+    shown = " ".join(str(m.get("output")) for m in harness.emitter.steps.values())
+    assert "please" in shown.lower()
+    for leak in ("SQL", "sqlite", "/srv/", "UNIQUE", "Traceback"):
+        assert leak not in shown
+    assert any(event == "chat_settings" for event, _ in harness.emitter.events)  # still usable

@@ -1,0 +1,89 @@
+"""Accounts: identities map to user ids atomically, even when many arrive at once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from agent.persistence import ACCOUNT_ID_BASE, UserData, catalog_user_id
+from catalog.store import Store
+
+
+def _users(tmp_path: Path) -> UserData:
+    return UserData(Store(f"sqlite:///{tmp_path / 'app.db'}"))
+
+
+def test_concurrent_first_visits_all_get_distinct_accounts(tmp_path: Path) -> None:
+    users = _users(tmp_path)
+    count = 50
+    ids: dict[str, int] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def visit(name: str) -> None:
+        try:
+            start.wait()
+            ids[name] = users.user_id_for(name)
+        except BaseException as error:  # the test counts every failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=visit, args=(f"visitor-{i}",)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(ids.values())) == count
+    assert all(user_id > ACCOUNT_ID_BASE for user_id in ids.values())
+    assert all(users.user_id_for(name) == user_id for name, user_id in ids.items())
+
+
+def test_the_same_identity_arriving_twice_at_once_gets_one_id(tmp_path: Path) -> None:
+    users = _users(tmp_path)
+    count = 20
+    ids: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def visit() -> None:
+        try:
+            start.wait()
+            ids.append(users.user_id_for("alice"))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=visit) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(ids)) == 1
+
+
+@pytest.mark.parametrize(
+    ("identifier", "expected"),
+    [
+        ("42", 42),
+        ("0042", 42),
+        ("²", None),
+        ("٤٢", None),
+        ("4²", None),
+        ("1" * 20, None),
+        ("-3", None),
+    ],
+)
+def test_only_plain_ascii_digits_in_range_name_a_catalog_user(
+    identifier: str, expected: int | None
+) -> None:
+    assert catalog_user_id(identifier) == expected
+
+
+@pytest.mark.parametrize("identifier", ["²", "٤٢", "1" * 20])
+def test_unusual_digit_names_get_accounts_of_their_own(tmp_path: Path, identifier: str) -> None:
+    users = _users(tmp_path)
+    user_id = users.user_id_for(identifier)
+    assert user_id > ACCOUNT_ID_BASE
+    assert users.user_id_for(identifier) == user_id
