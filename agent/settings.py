@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         default=4000, ge=1, description="Longer messages are read up to this many characters."
     )
+    max_request_messages: int = Field(
+        default=200, ge=1, description="Messages a `recbot ask` request may hold."
+    )
+    max_request_message_chars: int = Field(
+        default=20_000, ge=1, description="Characters a message of a `recbot ask` request may have."
+    )
     llm_rerank: bool = Field(
         default=True, description="Use the LLM reranker when an LLM is configured."
     )

@@ -54,3 +54,7 @@ class UnknownItemError(RecbotError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class RequestError(RecbotError):
+    """A request (``recbot ask`` JSON) cannot be read, is malformed or exceeds a limit."""

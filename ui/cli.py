@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from catalog.build import BuildConfig, Manifest, load_manifest
 from catalog.embeddings import Embedder
-from catalog.errors import RecbotError
+from catalog.errors import RecbotError, RequestError
 from catalog.search import ItemFilter
 from ui.settings import WebSettings
 
@@ -310,27 +310,16 @@ _FEEDBACK = {"/like": "liked", "/no": "rejected", "/seen": "seen"}
 
 def cmd_ask(args: argparse.Namespace, ctx: Context) -> int:
     """JSON in (a file or stdin), JSON out, as in ../shared/DESIGN.md §5."""
-    from pydantic import BaseModel, Field
+    from ui.ask_request import parse_request, read_request
 
-    from agent.recommender import ChatMessage
-
-    class AskRequest(BaseModel):
-        messages: list[ChatMessage] = Field(min_length=1)
-        user_id: int | None = None
-        k: int = Field(default=10, ge=1, le=50)
-
-    raw = Path(args.input).read_text() if args.input and args.input != "-" else sys.stdin.read()
     try:
-        request = AskRequest.model_validate_json(raw)
-    except ValidationError as error:
-        print(
-            json.dumps(
-                {"error": f"invalid request: {error.errors(include_url=False)}"}, default=str
-            )
+        request = parse_request(
+            read_request(args.input or "-"),
+            max_messages=ctx.settings.max_request_messages,
+            max_message_chars=ctx.settings.max_request_message_chars,
         )
-        return 2
-    if request.messages[-1].role != "user":
-        print(json.dumps({"error": "the last message must be a user message"}))
+    except RequestError as error:
+        print(json.dumps({"error": str(error)}))
         return 2
     recommender = _recommender(ctx, persistent=False)
     reply = recommender.reply(
