@@ -4,7 +4,8 @@ The web app always has a signed-in identity, because Chainlit resumes a conversa
 reload or a server restart) only for a signed-in user:
 
 - ``none`` (default): every browser gets an anonymous identity ``visitor-<random>`` on its first
-  visit, kept in Chainlit's sign-in cookie (15 days, ``user_session_timeout``);
+  visit, kept in Chainlit's sign-in cookie (15 days, ``user_session_timeout``), and stored only
+  once it saves a conversation or settings (``ui/datalayer.py``), never per request;
 - ``password``: people sign in with a name and password from ``RECBOT_AUTH_USERS``;
 - ``header``: a trusted reverse proxy names the user in ``RECBOT_AUTH_HEADER``.
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from catalog.errors import StoreError
 from catalog.store import redact_url
+from ui.auth import VISITOR_PREFIX
 
 if TYPE_CHECKING:
     from chainlit.element import Element, ElementDict
@@ -122,6 +123,16 @@ def _parse_time(value: object) -> datetime:
             return _now()
         return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
     return _now()
+
+
+def _is_visitor(user: User) -> bool:
+    return user.identifier.startswith(VISITOR_PREFIX) and user.metadata.get("provider") == "visitor"
+
+
+def _visitor_row(identifier: str) -> UserRow:
+    """An anonymous visitor's row, stored on first use under its identifier as id."""
+    doc = {"display_name": None, "metadata": {"provider": "visitor"}}
+    return UserRow(id=identifier, identifier=identifier, created_at=_now(), doc=doc)
 
 
 def _persisted_user(row: UserRow) -> PersistedUser:
@@ -233,7 +244,19 @@ class RecbotDataLayer(BaseDataLayer):
             return None if row is None else _persisted_user(row)
 
     async def create_user(self, user: User) -> PersistedUser | None:
-        """The stored user for this identifier, created if new; its metadata is refreshed."""
+        """The stored user for this identifier, created if new; its metadata is refreshed.
+
+        An anonymous visitor (``none`` sign-in, minted on every unauthenticated request) is not
+        stored here: it gets its identifier as id, and a row once it saves a thread or settings.
+        """
+        if _is_visitor(user) and await self.get_user(user.identifier) is None:
+            return PersistedUser(
+                id=user.identifier,
+                identifier=user.identifier,
+                createdAt=_iso(_now()),
+                display_name=user.display_name,
+                metadata=dict(user.metadata),
+            )
         async with self._session("save a user in", write=True) as session:
             row = await session.scalar(select(UserRow).where(UserRow.identifier == user.identifier))
             if row is None:
@@ -259,6 +282,9 @@ class RecbotDataLayer(BaseDataLayer):
         as it does once they signed in)."""
         async with self._session("save a user's settings in", write=True) as session:
             row = await session.scalar(select(UserRow).where(UserRow.identifier == identifier))
+            if row is None and identifier.startswith(VISITOR_PREFIX):
+                row = _visitor_row(identifier)
+                session.add(row)
             if row is not None:
                 row.doc = {**(row.doc or {}), "chat_settings": dict(values)}
 
@@ -466,6 +492,9 @@ class RecbotDataLayer(BaseDataLayer):
                 identifier = await session.scalar(
                     select(UserRow.identifier).where(UserRow.id == user_id)
                 )
+                if identifier is None and user_id.startswith(VISITOR_PREFIX):
+                    session.add(_visitor_row(user_id))  # a visitor's first saved thread
+                    identifier = user_id
                 if identifier is None:
                     logger.warning("Thread %s: no chat user with id %s", thread_id, user_id)
                 row.user_identifier = identifier

@@ -395,3 +395,41 @@ def test_a_locked_database_is_a_clear_error_and_nothing_is_lost(tmp_path: Path) 
         assert await layer.get_user("ada") is not None
 
     run(_url(tmp_path), scenario, busy_timeout_s=0.1)
+
+
+def _visitor(n: int) -> User:
+    return User(identifier=f"visitor-{n:032x}", metadata={"provider": "visitor"})
+
+
+def test_signing_in_anonymous_visitors_stores_no_user_rows(tmp_path: Path) -> None:
+    async def scenario(layer: RecbotDataLayer) -> None:
+        for n in range(30):  # /auth/header in `none` mode, once per request
+            user = await layer.create_user(_visitor(n))
+            assert user is not None and user.identifier == _visitor(n).identifier
+        async with layer._session("count") as session:
+            rows = await session.scalar(text("SELECT count(*) FROM chat_users"))
+        assert rows == 0
+
+    run(_url(tmp_path), scenario)
+
+
+def test_a_visitor_is_stored_once_they_chat_or_choose_settings(tmp_path: Path) -> None:
+    async def scenario(layer: RecbotDataLayer) -> None:
+        chatting = await layer.create_user(_visitor(1))
+        assert chatting is not None and await layer.get_user(chatting.identifier) is None
+        await layer.update_thread("t1", name="Scary films", user_id=chatting.id)
+        stored = await layer.get_user(chatting.identifier)
+        assert stored is not None and stored.id == chatting.id
+        assert stored.metadata == {"provider": "visitor"}
+        thread = await layer.get_thread("t1")
+        assert thread is not None and thread["userIdentifier"] == chatting.identifier
+        again = await layer.create_user(_visitor(1))  # a later sign-in finds the same user
+        assert again is not None and again.id == chatting.id
+        mine = await layer.list_threads(Pagination(first=5), ThreadFilter(userId=again.id))
+        assert [t["id"] for t in mine.data] == ["t1"]
+
+        choosing = _visitor(2).identifier
+        await layer.set_user_settings(choosing, {"k": 4})
+        assert await layer.get_user_settings(choosing) == {"k": 4}
+
+    run(_url(tmp_path), scenario)
