@@ -173,6 +173,10 @@ def run_dialogue_benchmark(
     interactions = Store(settings.build_config().database_url, create=False).interactions()
     builders: dict[str, Callable[[], System]] = {
         "recbot": lambda: recbot_system(lambda model: Recommender(deps.with_conversation(model))),
+        # what a fresh install gives: no conversation counts, the default weights
+        "recbot-defaults": lambda: recbot_system(
+            lambda _model: Recommender(deps.with_conversation(ConversationModel()))
+        ),
         # a catalog without conversation counts, with weights learned on the other folds
         "recbot-untrained": lambda: recbot_system(
             lambda model: Recommender(
