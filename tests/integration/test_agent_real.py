@@ -127,3 +127,30 @@ def test_what_the_person_reads(agent: Recommender, real: RealCatalog) -> None:
     romcom = ask(agent, "a romantic comedy from after 2005")
     assert not re.search(r"Comedy( and Romance)? as you asked", romcom.reply)
     assert not PSEUDO.search(romcom.reply)
+
+
+GENERIC_CLASSICS = {"Pulp Fiction", "Godfather", "Shawshank", "Forrest Gump"}
+DIFFERENT_REQUESTS = [
+    "a feel-good animated movie for kids",
+    "a scary horror movie",
+    "a romantic comedy",
+    "space adventure with robots",
+    "a gritty crime drama",
+    "something fun and light",
+    "a sad movie that makes me cry",
+    "an action movie with lots of explosions",
+]
+
+
+def test_different_requests_get_different_lists(agent: Recommender) -> None:
+    """Issue 12: the same few classics must not answer very different requests."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    classics = 0
+    for text in DIFFERENT_REQUESTS:
+        titles = [r.title for r in ask(agent, text, must_recommend=True).recommendations]
+        counts.update(titles)
+        classics += sum(any(c in t for c in GENERIC_CLASSICS) for t in titles)
+    assert counts.most_common(1)[0][1] <= 3, counts.most_common(5)
+    assert classics <= 4, counts.most_common(10)
