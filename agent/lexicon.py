@@ -202,7 +202,7 @@ MOODS: dict[str, Mood] = {
         "Action|War|Horror|Crime",
         "Children|Animation|Musical",
         "violent|violence|gore|gory|bloody|brutal|brutality|graphic violence|torture|massacre"
-        "|bloodshed|blood|splatter",
+        "|bloodshed|blood|splatter|slasher|gruesome|grisly|dismember|dismemberment|cannibal",
     ),
 }
 

@@ -32,7 +32,7 @@ from tools.catalog_tools import (
 from tools.scoring import blend, standardise
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
-MOOD_PENALTY = 1.2  # subtracted per unit of an unwanted mood
+MOOD_PENALTY = 2.5  # subtracted per unit of an unwanted mood: "not X" is said on purpose
 IMPLIED_PENALTY = 1.0  # per unit of a mood that fights a wanted one ("feel-good" vs "dark")
 BLEND_SPREAD = 1.5  # the spread the mood terms above were calibrated against
 HISTORY_QUERY = 20  # newest history items that seed warm-path retrieval
@@ -150,11 +150,14 @@ def mood_adjustments(
     # "scary but not gory": a genre a wanted mood carries (Horror) is no evidence of an unwanted
     # one, or the penalty would push away every film that fits; its tags and words decide
     wanted = set().union(*(MOODS[m].genres_up for m in map(canonical_mood, prefs.moods) if m))
+    unwanted = [*prefs.avoid_moods, *implied]
     out: dict[int, float] = {}
     for candidate in candidates:
         item = catalog.get(candidate.item_id)
         facts = (item.genres, item.tags, item.overview)
-        bonus = sum(mood_score(m, *facts) for m in prefs.moods)
+        # a tag of an unwanted mood is no reason to want it ("gore" is scary, but not wanted)
+        tags = [t for t in item.tags if not any(mood_score(a, (), (t,), "") for a in unwanted)]
+        bonus = sum(mood_score(m, item.genres, tags, item.overview) for m in prefs.moods)
         other_genres = [g for g in item.genres if g not in wanted]
         penalty = sum(
             mood_score(m, other_genres, item.tags, item.overview) for m in prefs.avoid_moods

@@ -3,6 +3,8 @@ the issue, as a person would judge the list. Offline planner, trained ranker."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from agent.recommender import Recommender, Reply
@@ -130,3 +132,17 @@ def test_a_refinement_keeps_the_request(agent: Recommender, real: RealCatalog) -
     assert prefs.include_genres == ["Comedy"] and prefs.exclude_genres == ["Romance"]
     items = [real.artifacts.catalog.get(r.item_id) for r in reply.recommendations]
     assert all("Comedy" in i.genres and "Romance" not in i.genres for i in items)
+
+
+GORE = re.compile(r"\b(gore|gory|slasher|splatter|bloody|torture|gruesome)\b", re.I)
+
+
+def test_scary_but_not_gory(agent: Recommender, real: RealCatalog) -> None:
+    """Issue 12: 'not gory' is applied, not only logged; the list stays scary."""
+    reply = agent.reply([{"role": "user", "content": "scary but not gory"}], must_recommend=True)
+    catalog = real.artifacts.catalog
+    items = [catalog.get(r.item_id) for r in reply.recommendations]
+    gory = [i.display_title for i in items if any(GORE.search(t) for t in i.tags)]
+    assert not gory, gory
+    scary = [i for i in items if {"Horror", "Thriller"} & set(i.genres)]
+    assert len(scary) >= 5, [i.display_title for i in items]
