@@ -131,6 +131,7 @@ def dialogue_follows_system() -> System:
 
 FLOORS = (
     "recbot-untrained",
+    "recbot-defaults",
     "popularity",
     "ml-cooccurrence",
     "content",
