@@ -31,8 +31,19 @@ def fingerprint(interactions: Sequence[Interaction]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_or_fit(directory: Path, interactions: Sequence[Interaction]) -> ItemKNNScorer:
-    """The cached neighbours when they match ``interactions``; otherwise fit and cache them."""
+MAX_MATRIX_CELLS = 200_000_000  # users × items the dense fit may hold (800 MB of float32)
+
+
+def load_or_fit(directory: Path, interactions: Sequence[Interaction]) -> ItemKNNScorer | None:
+    """The cached neighbours when they match ``interactions``; otherwise fit and cache them.
+
+    None when the catalog is too large for the dense fit (the co-watched signal is then 0,
+    everything else ranks as usual); a sparse fit is the step beyond ml-latest-small's size.
+    """
+    users = len({i.user_id for i in interactions})
+    items = len({i.item_id for i in interactions})
+    if users * items > MAX_MATRIX_CELLS:
+        return None
     key = fingerprint(interactions)
     path = directory / FILE
     try:
@@ -72,19 +83,6 @@ def evidence(knn: ItemKNNScorer, seeds: Sequence[int], candidates: Sequence[int]
     known = positions >= 0
     out[known] = total[positions[known]]
     return out
-
-
-def top_neighbours(knn: ItemKNNScorer, seeds: Sequence[int], n: int) -> list[int]:
-    """The items with the most evidence from the seeds, best first (never a seed)."""
-    rows = lookup(knn.item_ids, list(seeds))
-    rows = rows[rows >= 0]
-    if not len(rows):
-        return []
-    total = np.zeros(len(knn.item_ids), dtype=np.float64)
-    np.add.at(total, knn.neighbour_rows[rows].ravel(), knn.neighbour_sims[rows].ravel())
-    total[rows] = 0.0
-    best = np.argsort(-total, kind="stable")[:n]
-    return [int(knn.item_ids[j]) for j in best if total[j] > 0]
 
 
 def recent_counts(interactions: Sequence[Interaction], years: float = 3.0) -> dict[int, int]:

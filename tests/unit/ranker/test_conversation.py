@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ranker.conversation import ConversationExample, ConversationModel
 
@@ -54,7 +55,9 @@ def test_fit_weights_finds_the_signal_that_marks_the_choice() -> None:
     for _ in range(60):
         signals = rng.normal(size=(40, 3))  # (n, S): informative, noise, anti-informative
         chosen = np.zeros(40, dtype=bool)
-        chosen[int(np.argmax(signals[:, 0] - signals[:, 2] + rng.normal(scale=0.5, size=40)))] = True
+        chosen[int(np.argmax(signals[:, 0] - signals[:, 2] + rng.normal(scale=0.5, size=40)))] = (
+            True
+        )
         pools.append(Pool(signals, chosen))
     pools.append(Pool(rng.normal(size=(5, 3)), np.zeros(5, dtype=bool)))  # nothing chosen: skipped
     weights = fit_weights(pools, ["good", "noise", "bad"], l2=0.01)
@@ -74,3 +77,20 @@ def test_weights_round_trip(tmp_path: Path) -> None:
     model = ConversationModel.fit(EXAMPLES).with_weights({"text": 1.5, "follows": 0.25})
     model.save(tmp_path / "c.json")
     assert ConversationModel.load(tmp_path / "c.json").weights == {"text": 1.5, "follows": 0.25}
+
+
+def test_neighbours_are_cached_and_skipped_when_too_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.domain import Interaction
+    from ranker import neighbours
+
+    interactions = [Interaction(u, i, 4.0, u * 10 + i) for u in range(6) for i in range(1, 5)]
+    first = neighbours.load_or_fit(tmp_path, interactions)
+    assert first is not None and (tmp_path / neighbours.FILE).exists()
+    again = neighbours.load_or_fit(tmp_path, interactions)
+    assert again is not None
+    np.testing.assert_array_equal(first.neighbour_rows, again.neighbour_rows)
+    assert neighbours.evidence(first, [1], [2, 3, 99]).tolist()[2] == 0.0  # unknown: no evidence
+    monkeypatch.setattr(neighbours, "MAX_MATRIX_CELLS", 10)
+    assert neighbours.load_or_fit(tmp_path / "big", interactions) is None
