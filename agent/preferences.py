@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS, MOODS, normalize_text
 from agent.plan import Plan
 from agent.state import Preferences
-from catalog.domain import Catalog
-from catalog.titles import SURE_SCORE
+from catalog.domain import Catalog, Item
+from catalog.titles import (
+    SURE_SCORE,
+    TitleMatch,
+    in_series,
+    instalment,
+    same_instalment,
+    series_key,
+)
+
+SEQUEL_CANDIDATES = 8  # matches looked through for the instalment a title names
 
 
 @dataclass
@@ -27,9 +36,11 @@ def resolve_titles(catalog: Catalog, titles: Iterable[str]) -> Resolution:
     """Catalog ids of titles as a person (or an LLM) wrote them; unknown ones are reported."""
     result = Resolution()
     for title in titles:
-        matches = catalog.search_titles(title, limit=3)
-        best = matches[0] if matches else None
-        if best is None or not best.usable:
+        matches = catalog.search_titles(title, limit=SEQUEL_CANDIDATES)
+        # a sequel number the catalog's series lacks ("Toy Story 5") is no other film of it
+        fitting = [m for m in matches if same_instalment(title, m.item.title)]
+        best = fitting[0] if fitting else None
+        if best is None or not (best.usable or _names_instalment(title, best)):
             result.unresolved.append(title)
             continue
         if best.item.id not in result.ids:
@@ -37,6 +48,16 @@ def resolve_titles(catalog: Catalog, titles: Iterable[str]) -> Resolution:
         if not best.sure and best.score < SURE_SCORE:
             result.notes.append(f"I took “{title}” to mean {best.item.display_title}.")
     return result
+
+
+def _names_instalment(title: str, match: TitleMatch[Item]) -> bool:
+    """A plausible match that is the very instalment of the very series the title names
+    ("Rocky 2" for "Rocky II"): usable though its spelling differs."""
+    return (
+        match.plausible
+        and instalment(title) is not None
+        and in_series(series_key(title), match.item.title)
+    )
 
 
 def _add(values: list, new: Iterable) -> list:

@@ -201,6 +201,50 @@ def series_key(title: str) -> str:
     return key if len(key) >= MIN_SERIES_CHARS else ""
 
 
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+_INSTALMENT_AT_END = re.compile(
+    r"(?:^| )(?:(?:part|chapter|episode|vol|volume) )?(\d{1,2}|[ivx]+)$"
+)
+_INSTALMENT_AFTER_COLON = re.compile(r"^(?:part|chapter|episode|vol|volume) (\d{1,2}|[ivx]+)\b")
+
+
+def _numeral(text: str) -> int | None:
+    """``"2"`` -> 2, ``"iv"`` -> 4; None for what is no numeral (``"vix"``)."""
+    if text.isdigit():
+        return int(text)
+    values = [_ROMAN[char] for char in text]
+    total = sum(-v if v < nxt else v for v, nxt in zip(values, [*values[1:], 0], strict=True))
+    return total if 0 < total < 40 and _roman(total) == text else None
+
+
+def _roman(number: int) -> str:
+    tens, rest = divmod(number, 10)
+    units = ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix"]
+    return "x" * tens + units[rest]
+
+
+def instalment(title: str) -> int | None:
+    """The sequel number a title names: ``"Toy Story 3"`` -> 3, ``"The Godfather Part IV"``
+    -> 4, ``"Star Wars: Episode V - ..."`` -> 5; None when it names none ("Toy Story", a
+    trailing year as in "Heat 1995")."""
+    main = " ".join(_PARENTHESISED.sub(" ", split_title_year(title)[0]).split()) or title
+    _, colon, tail = main.partition(":")
+    if colon:
+        match = _INSTALMENT_AFTER_COLON.match(title_key(tail))
+        if match is not None:
+            return _numeral(match.group(1))
+    match = _INSTALMENT_AT_END.search(title_key(main))
+    return _numeral(match.group(1)) if match is not None else None
+
+
+def same_instalment(query: str, title: str) -> bool:
+    """Whether ``title`` can be the film ``query`` names, as far as sequel numbers tell: a query
+    naming no number fits any; a title naming none is the first ("Godfather 2" is not "The
+    Godfather", "Toy Story 5" is no film of a catalog that stops at 3)."""
+    wanted = instalment(query)
+    return wanted is None or wanted == (instalment(title) or 1)
+
+
 def in_series(key: str, title: str) -> bool:
     """Whether ``title`` belongs to the series named ``key`` (from :func:`series_key`): its own
     key starts with the series name as whole words ("the matrix reloaded" for "matrix")."""

@@ -85,3 +85,46 @@ def test_older_moves_the_window_below_the_last_lists_median() -> None:
     newer = shift_era(Preferences(), "newer", [1990, 1995, 2001])
     assert newer.year_min == 1996
     assert shift_era(Preferences(), "older", []) == Preferences()
+
+
+SEQUELS = Catalog(
+    [
+        Item(11, "Godfather, The", 1972, ("Crime",), popularity=90),
+        Item(12, "Godfather: Part II, The", 1974, ("Crime",), popularity=70),
+        Item(13, "Godfather: Part III, The", 1990, ("Crime",), popularity=40),
+        Item(14, "Toy Story", 1995, ("Animation",), popularity=90),
+        Item(15, "Toy Story 2", 1999, ("Animation",), popularity=70),
+        Item(16, "Toy Story 3", 2010, ("Animation",), popularity=60),
+        Item(17, "Rocky", 1976, ("Drama",), popularity=50),
+        Item(18, "Rocky II", 1979, ("Drama",), popularity=30),
+        Item(19, "Apollo 13", 1995, ("Drama",), popularity=50),
+        Item(20, "Blade Runner 2049", 2017, ("Sci-Fi",), popularity=50),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "title", ["The Godfather Part IV", "Toy Story 5", "Toy Story 4", "Rocky IV", "Apollo 14"]
+)
+def test_a_sequel_the_series_lacks_is_not_found(title: str) -> None:
+    result = resolve_titles(SEQUELS, [title])
+    assert result.ids == [] and result.unresolved == [title]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("The Godfather Part II", 12),
+        ("Godfather 2", 12),  # not the first film, which the plain search ranks first
+        ("The Godfather Part 3", 13),
+        ("The Godfather", 11),
+        ("Toy Story 2", 15),
+        ("toy story ii", 15),
+        ("Toy Story", 14),
+        ("Rocky 2", 18),
+        ("Apollo 13", 19),
+        ("Blade Runner 2049", 20),
+    ],
+)
+def test_real_sequels_link_to_their_instalment(title: str, expected: int) -> None:
+    assert resolve_titles(SEQUELS, [title]).ids == [expected]

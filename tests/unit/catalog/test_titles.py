@@ -15,6 +15,7 @@ from catalog.titles import (
     MIN_SCORE,
     SURE_SCORE,
     TitleIndex,
+    instalment,
     normalize_title,
     split_title_year,
     title_aliases,
@@ -255,3 +256,21 @@ def test_search_scales_to_a_large_catalog() -> None:
     matches = TitleIndex(items).search("The Matrix (1999)")
     assert matches[0].item.id == 10_000
     assert matches[0].sure
+
+
+@pytest.mark.parametrize(
+    ("title", "number"),
+    [
+        ("Toy Story 3", 3),
+        ("Godfather: Part II, The", 2),
+        ("The Godfather Part IV", 4),
+        ("Star Wars: Episode V - The Empire Strikes Back", 5),
+        ("Kill Bill: Vol. 1 (2003)", 1),
+        ("Toy Story", None),
+        ("Heat 1995", None),  # a year, not a sequel
+        ("Blade Runner 2049", None),
+        ("Ocean's Eleven", None),
+    ],
+)
+def test_instalment_reads_the_sequel_number_a_title_names(title: str, number: int | None) -> None:
+    assert instalment(title) == number
