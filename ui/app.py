@@ -247,18 +247,33 @@ def _tokens(text: str) -> list[str]:
 
 @cl.action_callback("recbot_feedback")
 async def on_card_feedback(action: cl.Action) -> dict[str, Any]:
-    """👍 / 👎 / ✓ on a card: the agent keeps it; 👎 and ✓ swap in the next-best pick."""
-    payload = action.payload or {}
+    """👍 / 👎 / ✓ on a card: the agent keeps it; 👎 and ✓ swap in the next-best pick.
+
+    Whatever a click carries, the page gets a plain answer: a failure is logged, never raised
+    (Chainlit would answer the browser with a 500)."""
+    try:
+        return await _card_feedback(action)
+    except Exception:
+        log.exception("card click failed: %r", action.payload)
+        return {"ok": False, "error": WENT_WRONG}
+
+
+async def _card_feedback(action: cl.Action) -> dict[str, Any]:
+    payload = action.payload if isinstance(action.payload, dict) else {}
     kind = payload.get("kind")
     element_id = str(payload.get("element_id", ""))
     try:
         item_id = int(payload.get("item_id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        log.info("card click refused: item id %r", payload.get("item_id"))
         return {"ok": False, "error": TRY_AGAIN}
     if kind not in FEEDBACK_KINDS:
+        log.info("card click refused: kind %r", kind)
         return {"ok": False, "error": TRY_AGAIN}
     element = await _find_cards(element_id)
-    if element is None or item_id not in {i["item_id"] for i in element.props.get("items", [])}:
+    shown = element.props.get("items", []) if element is not None else []
+    if element is None or item_id not in {i.get("item_id") for i in shown if isinstance(i, dict)}:
+        log.info("card click refused: item %s not on cards %r", item_id, element_id)
         return {"ok": False, "error": CARD_GONE}
     app = await runtime()
     prefs = _prefs()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import http.server
+import inspect
+import logging
 import os
 import urllib.error
 import urllib.request
@@ -20,6 +22,9 @@ from urllib.parse import urlsplit
 
 from agent.settings import Settings
 from ui.settings import WebSettings
+from ui.words import SESSION_GONE
+
+log = logging.getLogger("recbot.ui")
 
 UI_DIR = Path(__file__).resolve().parent
 APP = UI_DIR / "app.py"
@@ -89,6 +94,77 @@ class WebsocketOrigins:
         await self.app(scope, receive, send)
 
 
+# Chainlit's pages run inline scripts and styles, so a script-src policy would break them; the
+# policy keeps framing, plugins and <base> out. The widget's assets (/copilot/...) are loaded by
+# other sites' pages and are not framed, so they go without the framing headers.
+SECURITY_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+)
+PAGE_HEADERS = (
+    ("x-frame-options", "DENY"),
+    ("content-security-policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"),
+)
+WIDGET_PATH = "/copilot/"
+
+
+class SecurityHeaders:
+    """ASGI middleware: every HTTP response says nosniff and a Referrer-Policy; all but the
+    widget's assets also refuse to be framed (X-Frame-Options, CSP frame-ancestors)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        widget = WIDGET_PATH in scope.get("path", "")
+        added = SECURITY_HEADERS if widget else SECURITY_HEADERS + PAGE_HEADERS
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.decode("latin-1").lower() for name, _ in headers}
+                headers += [
+                    (name.encode(), value.encode()) for name, value in added if name not in present
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+ACTION_PATH = "/project/action"
+ACTION_GUARD = "recbot_action_guard"
+
+
+def guard_actions(app: Any) -> None:
+    """Chainlit answers an action for a session it does not know (one that ended, or a made-up
+    id) with a 500 and a traceback in the log; this route answers 404 with a plain reason."""
+    from chainlit.config import config
+    from chainlit.server import call_action
+    from chainlit.session import WebsocketSession
+    from chainlit.types import CallActionRequest
+    from fastapi import HTTPException
+
+    if any(getattr(route, "name", None) == ACTION_GUARD for route in app.router.routes):
+        return
+
+    async def guarded(payload: CallActionRequest, current_user: Any) -> Any:
+        if WebsocketSession.get_by_id(payload.sessionId) is None:
+            log.info("action for an unknown session %.40r refused", payload.sessionId)
+            raise HTTPException(status_code=404, detail=SESSION_GONE)
+        return await call_action(payload, current_user)
+
+    # Chainlit's own parameters (its sign-in dependency included), with the types resolved
+    guarded.__signature__ = inspect.signature(call_action, eval_str=True)  # type: ignore[attr-defined]
+    path = config.run.root_path + ACTION_PATH
+    app.router.add_api_route(path, guarded, methods=["POST"], name=ACTION_GUARD)
+    # first, so it answers before Chainlit's own route for the same path
+    app.router.routes.insert(0, app.router.routes.pop())
+
+
 def serve(settings: WebSettings, *, host: str, port: int, open_browser: bool = False) -> int:
     """Run the Chainlit app in this process until interrupted."""
     os.environ.update(chainlit_env(settings, host, port))
@@ -103,6 +179,8 @@ def serve(settings: WebSettings, *, host: str, port: int, open_browser: bool = F
 
     # browsers apply no CORS to websockets, and Chainlit's socket.io checks no Origin
     app.add_middleware(WebsocketOrigins, check=origin_check(config.project.allow_origins))
+    app.add_middleware(SecurityHeaders)
+    guard_actions(app)
 
     config.run.headless = not open_browser
     print(f"recbot: serving on http://{host}:{port} (Ctrl+C stops)", flush=True)

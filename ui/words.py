@@ -20,6 +20,7 @@ DETAIL_CHOICES = {
 CANT_ANSWER = "Sorry, I can't search the films right now. Please try again in a moment."
 CANT_START = "Sorry, I couldn't open your profile just now; please reload the page to try again."
 TRY_AGAIN = "That didn't go through; please try again."
+SESSION_GONE = "This chat is no longer connected; reload the page to go on."
 CARD_GONE = "That card is no longer shown; ask me for new picks."
 WENT_WRONG = "Sorry, something went wrong on my side. Your conversation is kept; please try again."
 # Chainlit's footer under the composer: only true when a language model writes or orders.

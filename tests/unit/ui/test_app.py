@@ -278,6 +278,30 @@ def test_bad_clicks_are_refused_with_a_reason(
     assert result["ok"] is False and error in result["error"]
 
 
+def test_a_click_no_number_can_hold_is_refused_not_raised(harness: Harness) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+    element_id, _props = _newest_cards(harness)
+    result = harness.click(element_id, float("inf"), "liked")  # JSON's Infinity
+    assert result == {"ok": False, "error": harness.app.TRY_AGAIN}
+
+
+def test_a_click_that_fails_inside_says_so_plainly_and_logs_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.run(harness.app.on_chat_start)
+    harness.say("something like Toy Story")
+    element_id, props = _newest_cards(harness)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError(424242)  # e.g. an item the catalog no longer has
+
+    monkeypatch.setattr(harness.app._runtime.recommender, "afeedback", broken)
+    result = harness.click(element_id, props["items"][0]["item_id"], "rejected")
+    assert result == {"ok": False, "error": harness.app.WENT_WRONG}
+    assert "card click failed" in caplog.text
+
+
 def test_a_click_on_cards_from_before_a_restart_reads_them_from_the_data_layer(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -178,3 +178,45 @@ def test_widget_demo_defaults_to_the_widget_port_setting(
     monkeypatch.setenv("RECBOT_PORT", "28600")
     assert cli.main(["--home", str(tmp_path), "widget-demo"]) == 0
     assert calls["port"] == 28601 and calls["server"] == "http://localhost:28600"
+
+
+def test_responses_carry_security_headers_and_only_the_widget_may_be_framed() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from ui.server import SecurityHeaders
+
+    async def page(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("hi", headers={"Referrer-Policy": "no-referrer"})
+
+    inner = Starlette(routes=[Route("/", page), Route("/copilot/index.js", page)])
+    client = TestClient(SecurityHeaders(inner))
+    headers = client.get("/").headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"  # a route's own choice is kept
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    widget = client.get("/copilot/index.js").headers
+    assert widget["x-content-type-options"] == "nosniff"
+    assert "x-frame-options" not in widget and "content-security-policy" not in widget
+
+
+def test_an_action_for_an_unknown_session_is_a_plain_404_not_a_500(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "test-secret-" + "x" * 40)
+    from chainlit.auth import get_current_user
+    from chainlit.server import app
+    from starlette.testclient import TestClient
+
+    from ui.server import guard_actions
+    from ui.words import SESSION_GONE
+
+    monkeypatch.setattr(app.router, "routes", list(app.router.routes))
+    monkeypatch.setitem(app.dependency_overrides, get_current_user, lambda: None)
+    guard_actions(app)
+    body = {"sessionId": "no-such-session", "action": {"name": "recbot_feedback", "payload": {}}}
+    response = TestClient(app).post("/project/action", json=body)
+    assert response.status_code == 404 and response.json() == {"detail": SESSION_GONE}
