@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from catalog.errors import StoreError
-from catalog.store import Store
+from catalog.store import Store, keep_private
 
 FeedbackKind = Literal["liked", "rejected", "seen"]
 FEEDBACK_KINDS: tuple[FeedbackKind, ...] = ("liked", "rejected", "seen")
@@ -209,7 +209,7 @@ def sqlite_checkpointer(path: Path) -> Any:
     """A synchronous SQLite checkpointer in a file (the CLI's; the web app uses the async one)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    keep_private(path)
     connection = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0)
     saver = SqliteSaver(connection, serde=serializer())
     saver.setup()
@@ -225,7 +225,7 @@ async def async_sqlite_checkpointer(path: Path) -> Any:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    keep_private(path)
     connection = await aiosqlite.connect(str(path), timeout=5.0)
     saver = AsyncSqliteSaver(connection, serde=serializer())
     await saver.setup()

@@ -6,6 +6,8 @@ dataclasses and converted at this module's edge. Writing the same catalog twice 
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,6 +119,25 @@ def _row_to_item(row: ItemRow) -> Item:
     )
 
 
+PRIVATE_MODE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite gives new ones the database's mode
+
+
+def keep_private(path: Path) -> None:
+    """Make ``path`` readable by its owner only: created empty with mode 0600 when absent (an
+    empty file is a valid SQLite database), narrowed to 0600 when it exists and is ours, with
+    its SQLite companion files. Conversations, accounts and secrets are nobody else's to read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_MODE))
+    for each in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_COMPANIONS)):
+        if not each.exists():
+            continue
+        info = each.stat()
+        if stat.S_IMODE(info.st_mode) != PRIVATE_MODE and info.st_uid == os.getuid():
+            each.chmod(PRIVATE_MODE)  # another's file (a shared read-only catalog) is left
+
+
 def redact_url(url: str) -> str:
     """The URL with any password hidden, for logs and manifests."""
     return make_url(url).render_as_string(hide_password=True)
@@ -138,7 +159,7 @@ class Store:
                 path = Path(database)
                 if not create and not path.exists():
                     raise StoreError(f"No database at {path}. Run `recbot build` first.")
-                path.parent.mkdir(parents=True, exist_ok=True)
+                keep_private(path)
             connect_args["timeout"] = busy_timeout_s
         try:
             self.engine: Engine = create_engine(url, connect_args=connect_args)

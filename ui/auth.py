@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from catalog.store import keep_private
 from ui.settings import WebSettings
 
 SECRET_ENV = "CHAINLIT_AUTH_SECRET"
@@ -34,12 +35,10 @@ def ensure_auth_secret(home: Path) -> str:
     if secret := os.environ.get(SECRET_ENV):
         return secret
     path = home / "auth_secret"
-    if path.exists():
-        secret = path.read_text(encoding="utf-8").strip()
-    if not path.exists() or not secret:
-        home.mkdir(parents=True, exist_ok=True)
+    keep_private(path)  # one made by an older recbot may be world-readable
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
         secret = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
         path.write_text(secret, encoding="utf-8")
     os.environ[SECRET_ENV] = secret
     return secret

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from catalog.errors import StoreError
-from catalog.store import redact_url
+from catalog.store import keep_private, redact_url
 from ui.auth import VISITOR_PREFIX
 
 if TYPE_CHECKING:
@@ -193,6 +193,8 @@ class RecbotDataLayer(BaseDataLayer):
                         f"Cannot open the chat history database {redact_url(url)}: "
                         f"the directory {Path(database).parent} does not exist."
                     )
+                if database and database != ":memory:":
+                    keep_private(Path(database))
             self.engine = create_async_engine(url, connect_args=connect_args)
         except (SQLAlchemyError, ImportError) as error:
             raise self._error("open", error) from error

@@ -87,3 +87,26 @@ def test_unusual_digit_names_get_accounts_of_their_own(tmp_path: Path, identifie
     user_id = users.user_id_for(identifier)
     assert user_id > ACCOUNT_ID_BASE
     assert users.user_id_for(identifier) == user_id
+
+
+def test_conversation_databases_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import stat
+
+    from agent.persistence import async_sqlite_checkpointer, sqlite_checkpointer
+
+    old_umask = os.umask(0o022)  # what most systems give: new files 0644
+    try:
+        saver = sqlite_checkpointer(tmp_path / "cli" / "conversations.db")
+        saver.conn.close()
+
+        async def web() -> None:
+            saver = await async_sqlite_checkpointer(tmp_path / "web" / "conversations.db")
+            await saver.conn.close()
+
+        asyncio.run(web())
+    finally:
+        os.umask(old_umask)
+    for name in ("cli", "web"):
+        assert stat.S_IMODE((tmp_path / name / "conversations.db").stat().st_mode) == 0o600

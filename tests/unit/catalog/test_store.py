@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,23 @@ def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_redact_url_hides_passwords() -> None:
     assert "secret" not in redact_url("postgresql://bob:secret@db/recbot")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_databases_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)  # what most systems give: new files 0644
+    try:
+        fresh = tmp_path / "new" / "recbot.db"
+        Store(f"sqlite:///{fresh}")
+        assert _mode(fresh) == 0o600
+        older = tmp_path / "older.db"
+        sqlite3.connect(older).close()
+        Path(f"{older}-wal").touch()
+        older.chmod(0o644)
+        Store(f"sqlite:///{older}")
+        assert _mode(older) == 0o600 and _mode(Path(f"{older}-wal")) == 0o600
+    finally:
+        os.umask(old_umask)

@@ -359,6 +359,18 @@ def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
         RecbotDataLayer(url)
 
 
+def test_the_chat_history_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old_umask = os.umask(0o022)  # what most systems give: new files 0644
+    try:
+        run(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", lambda layer: layer.get_user("ada"))
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "app.db").stat().st_mode) == 0o600
+
+
 def test_an_unusable_url_is_a_clear_error_that_hides_the_password() -> None:
     with pytest.raises(StoreError, match=r"Could not open .*nosuch://ada:\*\*\*@db/chat") as caught:
         RecbotDataLayer("nosuch://ada:secret@db/chat")

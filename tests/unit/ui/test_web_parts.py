@@ -220,3 +220,13 @@ def test_an_action_for_an_unknown_session_is_a_plain_404_not_a_500(
     body = {"sessionId": "no-such-session", "action": {"name": "recbot_feedback", "payload": {}}}
     response = TestClient(app).post("/project/action", json=body)
     assert response.status_code == 404 and response.json() == {"detail": SESSION_GONE}
+
+
+def test_an_existing_world_readable_auth_secret_is_made_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHAINLIT_AUTH_SECRET", raising=False)
+    (tmp_path / "auth_secret").write_text("kept-secret-" + "y" * 40)
+    (tmp_path / "auth_secret").chmod(0o644)
+    assert ensure_auth_secret(tmp_path) == "kept-secret-" + "y" * 40
+    assert stat.S_IMODE(os.stat(tmp_path / "auth_secret").st_mode) == 0o600
