@@ -283,3 +283,84 @@ def test_the_widget_says_so_in_words_when_it_cannot_connect(
     assert offline.startswith("Movie suggestions are not available right now")
     assert "ready" not in status and "could not connect" in status
     assert "TypeError" not in page.content()  # type: ignore[attr-defined]
+
+
+# Chainlit's floating "scroll to bottom" button (no id: its holder's Tailwind classes)
+SCROLL_DOWN = "div.absolute.bottom-4.left-0.right-0 > button.rounded-full"
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
+def test_the_scroll_down_button_never_covers_a_card(
+    server: Server, browser: object, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(server.url)
+        ask(page, "Something like Inception, but less depressing")
+        cards = page.locator("[data-testid=rec-card]")
+        # a card's bottom at the bottom of the messages, where the button floats by default
+        cards.nth(min(4, cards.count() - 1)).evaluate("el => el.scrollIntoView({block: 'end'})")
+        button = page.locator(SCROLL_DOWN)
+        button.wait_for(state="attached")  # Chainlit offers it: the last message is not in view
+        if viewport == DESKTOP:
+            button.wait_for()  # shown in the margin beside the cards
+        box = button.bounding_box() if button.is_visible() else None
+        if box is not None:
+            height = viewport["height"]
+            seen = [b for i in range(cards.count()) if (b := cards.nth(i).bounding_box())]
+            seen = [b for b in seen if b["y"] < height and b["y"] + b["height"] > 0]
+            assert seen and not [b for b in seen if _overlap(box, b)], (box, seen)
+        shown = button.is_visible() and button.evaluate(
+            "el => { const r = el.getBoundingClientRect();"
+            " return el.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"
+        )
+        assert shown == (box is not None)  # on top where shown, so it can be clicked
+        # its full-width holder lets clicks through to the cards
+        holder = button.locator("xpath=..")
+        assert holder.evaluate("el => getComputedStyle(el).pointerEvents") == "none"
+    finally:
+        context.close()
+
+
+def test_a_new_chat_starts_with_the_settings_the_user_chose(server: Server, page: object) -> None:
+    page.goto(server.url)  # type: ignore[attr-defined]
+    opener = page.locator("#chat-settings-open-modal")  # type: ignore[attr-defined]
+    opener.click()
+    page.locator("#chat-settings [role=slider]").focus()  # type: ignore[attr-defined]
+    page.keyboard.press("Home")  # type: ignore[attr-defined]
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # type: ignore[attr-defined]
+    page.locator("#chat-settings #detail").click()  # type: ignore[attr-defined]
+    page.get_by_role("option", name="More: a longer summary, tags and ratings").click()  # type: ignore[attr-defined]
+    page.locator("#chat-settings #confirm").click()  # type: ignore[attr-defined]
+    page.locator("#chat-settings").wait_for(state="detached")  # type: ignore[attr-defined]
+    ask(page, "A feel-good comedy from the 90s")
+    wait_until(lambda: len(card_ids(page)) == 4, "four cards in this chat")
+    first = card_ids(page)
+
+    page.locator("#new-chat-button").click()  # type: ignore[attr-defined]
+    confirm = page.locator("#new-chat-dialog #confirm")  # type: ignore[attr-defined]
+    wait_until(lambda: not card_ids(page) or confirm.is_visible(), "the new chat")
+    if confirm.is_visible():  # Chainlit asks only in some setups
+        confirm.click()
+    wait_until(lambda: not card_ids(page), "the new, empty chat")
+    ask(page, "Something like Toy Story")
+    wait_until(lambda: len(card_ids(page)) == 4, "four cards in the new chat")
+    assert card_ids(page) != first
+    card = page.locator("[data-testid=rec-card]").first  # type: ignore[attr-defined]
+    assert card.locator("li").count() >= 1  # "more" detail: tags and ratings
+    opener.click()
+    slider = page.locator("#chat-settings [role=slider]")  # type: ignore[attr-defined]
+    assert slider.get_attribute("aria-valuenow") == "4"
+    assert "More:" in page.locator("#chat-settings #detail").inner_text()  # type: ignore[attr-defined]
