@@ -12,9 +12,12 @@ import http.server
 import inspect
 import logging
 import os
+import shutil
+import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,10 +37,12 @@ WIDGET_PAGE = UI_DIR / "widget" / "example.html"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::", "")
 
 
-def chainlit_env(settings: Settings, host: str, port: int) -> dict[str, str]:
+def chainlit_env(
+    settings: Settings, host: str, port: int, *, app_root: Path | None = None
+) -> dict[str, str]:
     """The environment the Chainlit process needs: its app root, address and our settings."""
     env = {
-        "CHAINLIT_APP_ROOT": os.environ.get("CHAINLIT_APP_ROOT", str(WEB_ROOT)),
+        "CHAINLIT_APP_ROOT": str(app_root or os.environ.get("CHAINLIT_APP_ROOT", str(WEB_ROOT))),
         "CHAINLIT_HOST": host,
         "CHAINLIT_PORT": str(port),
         "RECBOT_HOME": str(settings.home),
@@ -45,6 +50,48 @@ def chainlit_env(settings: Settings, host: str, port: int) -> dict[str, str]:
     if settings.data_dir is not None:
         env["RECBOT_DATA_DIR"] = str(settings.data_dir)
     return env
+
+
+def prepare_app_root(home: Path, port: int, source: Path = WEB_ROOT) -> Path:
+    """A fresh, writable app root for one server, ``<home>/run/<port>-<pid>-<random>``: a copy
+    of ``source``'s ``.chainlit/config.toml`` and ``chainlit.md`` and a link to its ``public/``.
+
+    Chainlit writes into its app root (``.files``, translations) and deletes ``.files`` when
+    the server stops, so servers sharing one root (the install's ``ui/web``) broke each other.
+    """
+    run = home / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=f"{port}-{os.getpid()}-", dir=run))
+    (root / ".chainlit").mkdir()
+    for name in (".chainlit/config.toml", "chainlit.md"):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, root / name)
+    if (source / "public").is_dir():
+        try:
+            (root / "public").symlink_to((source / "public").resolve(), target_is_directory=True)
+        except OSError:  # no symlinks here (some Windows setups)
+            shutil.copytree(source / "public", root / "public")
+    return root
+
+
+def remove_app_root(root: Path) -> None:
+    """Delete a root made by ``prepare_app_root`` (its ``public`` link, not what it points at)."""
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _removing_on_shutdown(lifespan: Callable[[Any], Any], root: Path) -> Callable[[Any], Any]:
+    """Chainlit's lifespan ends the process (``os._exit``) once it has shut down, so the app
+    root goes when the server stops, before Chainlit's own shutdown runs."""
+
+    @asynccontextmanager
+    async def wrapped(app: Any) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            try:
+                yield state
+            finally:
+                remove_app_root(root)
+
+    return wrapped
 
 
 def _origins(host: str, port: int) -> list[str]:
@@ -166,8 +213,18 @@ def guard_actions(app: Any) -> None:
 
 
 def serve(settings: WebSettings, *, host: str, port: int, open_browser: bool = False) -> int:
-    """Run the Chainlit app in this process until interrupted."""
-    os.environ.update(chainlit_env(settings, host, port))
+    """Run the Chainlit app in this process until interrupted, from an app root of its own
+    (removed when it stops; another server's is never touched)."""
+    source = Path(os.environ.get("CHAINLIT_APP_ROOT", str(WEB_ROOT)))
+    root = prepare_app_root(settings.home, port, source)
+    try:
+        return _serve(settings, host=host, port=port, open_browser=open_browser, root=root)
+    finally:
+        remove_app_root(root)
+
+
+def _serve(settings: WebSettings, *, host: str, port: int, open_browser: bool, root: Path) -> int:
+    os.environ.update(chainlit_env(settings, host, port, app_root=root))
     from chainlit.config import config
 
     # before chainlit.server reads the list into its CORS middleware
@@ -181,6 +238,7 @@ def serve(settings: WebSettings, *, host: str, port: int, open_browser: bool = F
     app.add_middleware(WebsocketOrigins, check=origin_check(config.project.allow_origins))
     app.add_middleware(SecurityHeaders)
     guard_actions(app)
+    app.router.lifespan_context = _removing_on_shutdown(app.router.lifespan_context, root)
 
     config.run.headless = not open_browser
     print(f"recbot: serving on http://{host}:{port} (Ctrl+C stops)", flush=True)

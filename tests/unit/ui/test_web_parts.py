@@ -15,7 +15,15 @@ from catalog.domain import Catalog, Item
 from ui import cli
 from ui.auth import ensure_auth_secret, parse_users
 from ui.cards import apply_feedback, card, cards_props, reason_line
-from ui.server import WEB_ROOT, chainlit_env, widget_page
+from ui.server import (
+    UI_DIR,
+    WEB_ROOT,
+    _removing_on_shutdown,
+    chainlit_env,
+    prepare_app_root,
+    remove_app_root,
+    widget_page,
+)
 
 ITEM = Item(
     id=8,
@@ -123,6 +131,54 @@ def test_chainlit_env_points_at_our_app_root(
     env = chainlit_env(Settings(home=tmp_path, data_dir=tmp_path), "0.0.0.0", 9000)
     assert env["CHAINLIT_APP_ROOT"] == str(WEB_ROOT)
     assert env["CHAINLIT_PORT"] == "9000" and env["RECBOT_HOME"] == str(tmp_path.resolve())
+
+
+def test_each_server_gets_its_own_app_root_and_removes_only_its_own(tmp_path: Path) -> None:
+    from agent.settings import Settings
+
+    shipped = sorted(p.name for p in (WEB_ROOT / "public").rglob("*"))
+    first, second = prepare_app_root(tmp_path, 8000), prepare_app_root(tmp_path, 8000)
+    assert first != second
+    for root in (first, second):
+        assert root.parent == tmp_path / "run"
+        assert not root.resolve().is_relative_to(UI_DIR)
+        config = tomllib.loads((root / ".chainlit" / "config.toml").read_text())
+        assert config["UI"]["name"] == "recbot"
+        assert (root / "chainlit.md").read_text().startswith("# recbot")
+        assert (root / "public" / "elements" / "Recommendations.jsx").exists()
+    assert chainlit_env(Settings(home=tmp_path), "localhost", 8000, app_root=first)[
+        "CHAINLIT_APP_ROOT"
+    ] == str(first)
+    # what Chainlit writes at run time, and deletes from its app root when a server stops
+    for root in (first, second):
+        (root / ".files").mkdir()
+        (root / ".files" / "card.json").write_text("{}")
+    remove_app_root(first)
+    assert not first.exists()
+    assert (second / ".files" / "card.json").exists()
+    assert (second / "public" / "elements" / "Recommendations.jsx").exists()
+    assert sorted(p.name for p in (WEB_ROOT / "public").rglob("*")) == shipped
+
+
+def test_a_stopping_server_removes_its_app_root_before_chainlit_exits(tmp_path: Path) -> None:
+    import asyncio
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    root = prepare_app_root(tmp_path, 8000)
+    seen: list[bool] = []
+
+    @asynccontextmanager
+    async def chainlit_lifespan(app: object) -> AsyncIterator[None]:
+        yield
+        seen.append(root.exists())  # Chainlit ends the process here (os._exit)
+
+    async def run() -> None:
+        async with _removing_on_shutdown(chainlit_lifespan, root)(object()):
+            assert root.exists()
+
+    asyncio.run(run())
+    assert seen == [False]
 
 
 def test_auth_secret_is_made_once_and_kept_private(
