@@ -15,7 +15,8 @@ import numpy as np
 from agent.context import Deps
 from agent.state import Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
-from ranker.types import UserContext
+from catalog.sequences import dedupe
+from tools.catalog_tools import user_context
 from tools.scoring import COLD_WEIGHTS, WARM_WEIGHTS, Request, raw_signals
 
 EXTRA_CANDIDATES = 200  # per extra source: followed in conversations, most recommended
@@ -24,40 +25,35 @@ EXTRA_CANDIDATES = 200  # per extra source: followed in conversations, most reco
 def mentioned_items(state: Mapping[str, Any]) -> list[int]:
     """Every movie the conversation named, by either side, liked or not."""
     prefs = preferences(state)
-    return list(
-        dict.fromkeys(
-            [
-                *liked_items(prefs),
-                *prefs.disliked,
-                *state.get("shown", []),
-                *state.get("seen", []),
-                *state.get("rejected", []),
-            ]
-        )
+    return dedupe(
+        [
+            *liked_items(prefs),
+            *prefs.disliked,
+            *state.get("shown", []),
+            *state.get("seen", []),
+            *state.get("rejected", []),
+        ]
     )
 
 
 def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Request:
     """The signals' view of this turn (``user`` empty on the cold path)."""
     prefs: Preferences = preferences(state)
-    query = query_text(prefs)
-    vector = deps.tools.retriever.query_vector(query) if query else None
-    catalog = deps.tools.catalog
-    history = [i for i in user.history if i in catalog]
-    ratings = [r for i, r in zip(user.history, user.ratings, strict=False) if i in catalog]
-    context = UserContext(
-        history=tuple(history),
-        ratings=tuple(ratings) if len(ratings) == len(history) else (),
-        liked=tuple(catalog.known(liked_items(prefs))),
-        disliked=tuple(catalog.known(prefs.disliked)),
-        wanted_genres=frozenset(prefs.include_genres),
-        unwanted_genres=frozenset(prefs.exclude_genres),
-        query_vector=vector,
+    context = user_context(
+        deps.tools,
+        history=user.history,
+        ratings=user.ratings,
+        liked=liked_items(prefs),
+        disliked=prefs.disliked,
+        wanted_genres=prefs.include_genres,
+        unwanted_genres=prefs.exclude_genres,
+        query=query_text(prefs),
     )
+    catalog = deps.tools.catalog
     return Request(
         context=context,
-        query_vector=vector,
-        seeds=tuple(catalog.known(liked_items(prefs))),
+        query_vector=context.query_vector,
+        seeds=context.liked,
         mentioned=tuple(catalog.known(mentioned_items(state))),
     )
 
@@ -75,7 +71,7 @@ def extra_candidates(state: Mapping[str, Any], deps: Deps) -> list[int]:
     if tools.conversation:
         out += tools.conversation.top_following(mentioned_items(state), EXTRA_CANDIDATES)
         out += tools.conversation.top_recommended(EXTRA_CANDIDATES)
-    return list(dict.fromkeys(i for i in out if i in tools.catalog))
+    return dedupe(i for i in out if i in tools.catalog)
 
 
 def signal_weights(deps: Deps, warm: bool) -> Mapping[str, float]:

@@ -116,6 +116,32 @@ def _passing(deps: ToolDeps, where: ItemFilter, item_ids: list[int]) -> list[int
     return [i for i in item_ids if i in allowed_set]
 
 
+def user_context(
+    deps: ToolDeps,
+    *,
+    history: Sequence[int] = (),
+    ratings: Sequence[float] = (),
+    liked: Sequence[int] = (),
+    disliked: Sequence[int] = (),
+    wanted_genres: Iterable[str] = (),
+    unwanted_genres: Iterable[str] = (),
+    query: str = "",
+) -> UserContext:
+    """The ranker's view of a person: catalog items only, ratings kept while they still align
+    with the history (newest first), the request's words embedded (once per text)."""
+    known_history = [i for i in history if i in deps.catalog]
+    aligned = [r for i, r in zip(history, ratings, strict=False) if i in deps.catalog]
+    return UserContext(
+        history=tuple(known_history),
+        ratings=tuple(aligned) if len(aligned) == len(known_history) else (),
+        liked=tuple(deps.catalog.known(liked)),
+        disliked=tuple(deps.catalog.known(disliked)),
+        wanted_genres=frozenset(wanted_genres),
+        unwanted_genres=frozenset(unwanted_genres),
+        query_vector=deps.retriever.query_vector(query) if query.strip() else None,
+    )
+
+
 def rank_items(
     deps: ToolDeps,
     item_ids: Iterable[int],
@@ -141,16 +167,15 @@ def rank_items(
     candidates = deps.catalog.known(dict.fromkeys(item_ids))
     if not candidates:
         return []
-    known_history = [i for i in history if i in deps.catalog]
-    aligned = [r for i, r in zip(history, ratings, strict=False) if i in deps.catalog]
-    context = UserContext(
-        history=tuple(known_history),
-        ratings=tuple(aligned) if len(aligned) == len(known_history) else (),
-        liked=tuple(deps.catalog.known(liked)),
-        disliked=tuple(deps.catalog.known(disliked)),
-        wanted_genres=frozenset(wanted_genres),
-        unwanted_genres=frozenset(unwanted_genres),
-        query_vector=deps.retriever.query_vector(query) if query.strip() else None,
+    context = user_context(
+        deps,
+        history=history,
+        ratings=ratings,
+        liked=liked,
+        disliked=disliked,
+        wanted_genres=wanted_genres,
+        unwanted_genres=unwanted_genres,
+        query=query,
     )
     model = standardise(np.asarray(deps.scorer.score(context, candidates), dtype=np.float64))
     rel = np.array([(relevance or {}).get(i, 0.0) for i in candidates], dtype=np.float64)

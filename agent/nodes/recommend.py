@@ -76,11 +76,15 @@ def retrieve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         Hit(i, 0.0, "ranker")
         for i in filter_items(deps.tools, extra_candidates(state, deps), allowed)
     ]
+    return {"candidates": merged(hits), "timings_ms": _timed(state, "retrieve", started)}
+
+
+def merged(hits: list[Hit]) -> list[Candidate]:
+    """One candidate per item, with its best retrieval score, in first-found order."""
     best: dict[int, float] = {}
     for hit in hits:
         best[hit.item_id] = max(best.get(hit.item_id, -1e9), hit.score)
-    candidates = [Candidate(item_id=i, retrieval=s) for i, s in best.items()]
-    return {"candidates": candidates, "timings_ms": _timed(state, "retrieve", started)}
+    return [Candidate(item_id=i, retrieval=s) for i, s in best.items()]
 
 
 def ranker_candidates(deps: Deps, user: UserFacts, allowed: ItemFilter) -> list[Hit]:
@@ -134,10 +138,7 @@ def loosened(state: AgentState, deps: Deps, user: UserFacts) -> list[Candidate]:
     )
     fallback = [*deps.tools.conversation.top_recommended(200), *deps.tools.popular[:200]]
     hits += [Hit(i, 0.0, "popular") for i in filter_items(deps.tools, fallback, only_excluded)]
-    best: dict[int, float] = {}
-    for hit in hits:
-        best[hit.item_id] = max(best.get(hit.item_id, -1e9), hit.score)
-    return [Candidate(item_id=i, retrieval=s) for i, s in best.items()]
+    return merged(hits)
 
 
 def mood_adjustments(
