@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 # tests.agent_fixtures: the small agent (agent_deps, recommender) for tests/unit/agent, tools, ui
-pytest_plugins = ["tests.llm_stub", "tests.real_catalog", "tests.agent_fixtures"]
+pytest_plugins = [
+    "tests.llm_stub",
+    "tests.real_catalog",
+    "tests.agent_fixtures",
+    "tests.postgres",
+]
 
 MOVIES = [
     (1, "Toy Story (1995)", "Adventure|Animation|Children|Comedy|Fantasy"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,15 @@ def _users(tmp_path: Path) -> UserData:
     return UserData(Store(f"sqlite:///{tmp_path / 'app.db'}"))
 
 
-def test_concurrent_first_visits_all_get_distinct_accounts(tmp_path: Path) -> None:
-    users = _users(tmp_path)
+@pytest.fixture
+def users(database_url: str) -> Iterator[UserData]:
+    """Accounts on SQLite and on Postgres (tests/postgres.py)."""
+    users = UserData(Store(database_url))
+    yield users
+    users.store.close()
+
+
+def test_concurrent_first_visits_all_get_distinct_accounts(users: UserData) -> None:
     count = 50
     ids: dict[str, int] = {}
     errors: list[BaseException] = []
@@ -40,8 +48,7 @@ def test_concurrent_first_visits_all_get_distinct_accounts(tmp_path: Path) -> No
     assert all(users.user_id_for(name) == user_id for name, user_id in ids.items())
 
 
-def test_the_same_identity_arriving_twice_at_once_gets_one_id(tmp_path: Path) -> None:
-    users = _users(tmp_path)
+def test_the_same_identity_arriving_twice_at_once_gets_one_id(users: UserData) -> None:
     count = 20
     ids: list[int] = []
     errors: list[BaseException] = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ INTERACTIONS = [
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'app.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(database_url)  # SQLite and Postgres: tests/postgres.py
+    yield store
+    store.close()
 
 
 def test_round_trip_preserves_items_and_interactions(store: Store) -> None:
