@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from agent.persistence import async_sqlite_checkpointer
+from agent.pg_checkpoints import aclose, async_checkpointer
 from agent.recommender import Recommender
 from agent.settings import Settings
 from catalog.embeddings import Embedder
@@ -60,11 +60,11 @@ class AppRuntime:
             log.warning("recbot: nothing built in %s yet; building it now", settings.home)
             await asyncio.to_thread(build_all, settings, embedder)
         deps = await asyncio.to_thread(build_deps, settings, embedder=embedder)
-        checkpointer = await async_sqlite_checkpointer(settings.checkpoint_path)
+        checkpointer = await async_checkpointer(settings)  # SQLite file, or Postgres by URL
         return cls(settings, Recommender(deps, checkpointer), checkpointer)
 
     async def close(self) -> None:
-        await self.checkpointer.conn.close()
+        await aclose(self.checkpointer)
 
     async def user_id_for(self, identifier: str) -> int:
         return await asyncio.to_thread(self.recommender.deps.users.user_id_for, identifier)

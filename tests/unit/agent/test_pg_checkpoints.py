@@ -1,0 +1,71 @@
+"""The agent's memory on Postgres: two recommenders on one database share conversations, as two
+replicas behind a load balancer do (tests/postgres.py starts the server)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent.context import Deps
+from agent.pg_checkpoints import (
+    aclose,
+    async_postgres_checkpointer,
+    close,
+    is_postgres,
+    libpq_url,
+    postgres_checkpointer,
+)
+from agent.recommender import Recommender
+
+
+def test_urls_are_told_apart_and_given_to_libpq_without_the_driver() -> None:
+    assert is_postgres("postgresql+psycopg://u:p@h:5/db")
+    assert not is_postgres("sqlite:////tmp/x.db")
+    assert libpq_url("postgresql+psycopg://u:p@h:5/db") == "postgresql://u:p@h:5/db"
+
+
+async def _turn(recommender: Recommender, text: str, thread: str) -> Any:
+    reply = None
+    async for event in recommender.astream(text, thread_id=thread):
+        reply = event
+    return reply
+
+
+def test_a_conversation_continues_on_another_replica(agent_deps: Deps, postgres_url: str) -> None:
+    async def scenario() -> tuple[Any, list[Any], Any]:
+        first = await async_postgres_checkpointer(postgres_url)
+        second = await async_postgres_checkpointer(postgres_url)
+        try:
+            one, two = Recommender(agent_deps, first), Recommender(agent_deps, second)
+            reply = await _turn(one, "Something like Toy Story", "t-1")
+            history = await two.ahistory("t-1")  # the other replica sees the memory
+            follow = await _turn(two, "more like that, but newer", "t-1")
+            return reply, history, follow
+        finally:
+            await aclose(first)
+            await aclose(second)
+
+    reply, history, follow = asyncio.run(scenario())
+    assert reply.recommendations
+    assert [m.role for m in history][:2] == ["user", "assistant"]
+    assert history[0].content == "Something like Toy Story"
+    shown = {r.item_id for r in reply.recommendations}
+    assert follow.recommendations and not shown & {r.item_id for r in follow.recommendations}
+
+
+def test_the_cli_saver_keeps_memory_across_processes(agent_deps: Deps, postgres_url: str) -> None:
+    saver = postgres_checkpointer(postgres_url)
+    try:
+        first = Recommender(agent_deps, saver).reply("Something like Toy Story", thread_id="c-1")
+    finally:
+        close(saver)
+    again = postgres_checkpointer(postgres_url)
+    try:
+        stored = again.get_tuple({"configurable": {"thread_id": "c-1"}})
+        more = Recommender(agent_deps, again).reply("more like that", thread_id="c-1")
+    finally:
+        close(again)
+    assert first.recommendations and more.recommendations
+    assert stored is not None and stored.checkpoint["channel_values"]["messages"]
+    shown = {r.item_id for r in first.recommendations}
+    assert not shown & {r.item_id for r in more.recommendations}  # it remembered what it showed
