@@ -206,33 +206,37 @@ def serializer() -> Any:
 
 
 def sqlite_checkpointer(path: Path) -> Any:
-    """A synchronous SQLite checkpointer in a file (the CLI's; the web app uses the async one)."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
+    """A synchronous SQLite checkpointer in a file (the CLI's; the web app uses the async one);
+    it keeps only each conversation's newest checkpoint (:mod:`agent.checkpoints`)."""
+    from agent.checkpoints import PruningSqliteSaver
 
     keep_private(path)
     connection = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0)
-    saver = SqliteSaver(connection, serde=serializer())
+    saver = PruningSqliteSaver(connection, serde=serializer())
     saver.setup()
     return saver
 
 
 async def async_sqlite_checkpointer(path: Path) -> Any:
-    """The web app's checkpointer: async SQLite in a file, bound to the running event loop.
+    """The web app's checkpointer: async SQLite in a file, bound to the running event loop;
+    it keeps only each conversation's newest checkpoint (:mod:`agent.checkpoints`).
 
     Create it inside the server's loop (Chainlit ``@cl.on_app_startup``); close it with
     ``await saver.conn.close()``.
     """
     import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agent.checkpoints import PruningAsyncSqliteSaver
 
     keep_private(path)
     connection = await aiosqlite.connect(str(path), timeout=5.0)
-    saver = AsyncSqliteSaver(connection, serde=serializer())
+    saver = PruningAsyncSqliteSaver(connection, serde=serializer())
     await saver.setup()
     return saver
 
 
 def memory_checkpointer() -> Any:
-    from langgraph.checkpoint.memory import InMemorySaver
+    """An in-memory checkpointer (tests, one-off requests) that also keeps only the newest."""
+    from agent.checkpoints import PruningMemorySaver
 
-    return InMemorySaver(serde=serializer())
+    return PruningMemorySaver(serde=serializer())

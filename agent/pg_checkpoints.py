@@ -37,8 +37,9 @@ def _pool_kwargs() -> dict[str, Any]:
 
 def postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> Any:
     """A synchronous Postgres saver on its own pool (the CLI's); close with ``saver.conn.close()``."""
-    from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg_pool import ConnectionPool
+
+    from agent.checkpoints import PruningPostgresSaver
 
     pool = ConnectionPool(
         libpq_url(url),
@@ -48,7 +49,7 @@ def postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> Any:
         check=ConnectionPool.check_connection,
         open=True,
     )
-    saver = PostgresSaver(pool, serde=serializer())  # type: ignore[arg-type]
+    saver = PruningPostgresSaver(pool, serde=serializer())  # type: ignore[arg-type]
     saver.setup()
     return saver
 
@@ -56,8 +57,9 @@ def postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> Any:
 async def async_postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> Any:
     """The web app's Postgres saver on an async pool, bound to the running event loop; close
     with ``await saver.conn.close()``."""
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg_pool import AsyncConnectionPool
+
+    from agent.checkpoints import PruningAsyncPostgresSaver
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         libpq_url(url),
@@ -68,7 +70,7 @@ async def async_postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> 
         open=False,
     )
     await pool.open(wait=True)
-    saver = AsyncPostgresSaver(pool, serde=serializer())
+    saver = PruningAsyncPostgresSaver(pool, serde=serializer())
     await saver.setup()
     return saver
 
