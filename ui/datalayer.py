@@ -4,6 +4,11 @@ Chainlit's own layers do not fit: ``SQLAlchemyDataLayer`` needs hand-written DDL
 columns on SQLite, ``ChainlitDataLayer`` is Postgres-only. Here each Chainlit dict is kept as a
 JSON document next to the few columns the queries need, so SQLite and Postgres behave alike.
 Returned shapes follow ``chainlit/data/sql_alchemy.py`` so the frontend can resume a thread.
+
+Every thread has an owner, the signed-in identifier that created it (``ui/requester.py`` says
+who is asking). Steps, elements and feedback are read, written and deleted only inside threads
+the requester owns, and an id already stored in one thread is never moved to another; anything
+else is refused without a write and logged, never raised to the page.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +27,7 @@ from chainlit.data.utils import queue_until_user_message
 from chainlit.types import Feedback, FeedbackDict, PageInfo, PaginatedResponse, ThreadDict
 from chainlit.user import PersistedUser, User
 from sqlalchemy import JSON, DateTime, Integer, String, Text, and_, delete, func, or_, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -30,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from catalog.errors import StoreError
 from catalog.store import keep_private, redact_url
 from ui.auth import VISITOR_PREFIX
+from ui.requester import Requester, current_requester
 
 if TYPE_CHECKING:
     from chainlit.element import Element, ElementDict
@@ -125,6 +131,15 @@ def _parse_time(value: object) -> datetime:
     return _now()
 
 
+ThreadDeleted = Callable[[str, str], Awaitable[None]]  # (thread id, owner's identifier)
+
+
+def _refused(doing: str, thread_id: str | None, who: Requester | None) -> None:
+    """Log a refused call (ids only): the caller writes nothing and raises nothing."""
+    by = repr(who.identifier) if who else "an unidentified caller"
+    logger.warning("Refused to %s in thread %s for %s: not the owner", doing, thread_id, by)
+
+
 def _is_visitor(user: User) -> bool:
     return user.identifier.startswith(VISITOR_PREFIX) and user.metadata.get("provider") == "visitor"
 
@@ -159,6 +174,21 @@ def _thread_dict(row: ThreadRow, steps: list[StepDict], elements: list[ElementDi
     )
 
 
+def _author_only(row: ThreadRow) -> ThreadDict:
+    """What may be told without knowing who asks: that the thread exists and whose it is."""
+    return ThreadDict(
+        id=row.id,
+        createdAt=_iso(row.created_at),
+        name=None,
+        userId=row.user_id,
+        userIdentifier=row.user_identifier,
+        tags=None,
+        metadata={},
+        steps=[],
+        elements=[],
+    )
+
+
 def _step_dict(row: StepRow, feedback: FeedbackRow | None) -> StepDict:
     step: dict[str, Any] = {"input": "", "output": "", "metadata": {}, **row.doc}
     step["feedback"] = None
@@ -180,8 +210,17 @@ class RecbotDataLayer(BaseDataLayer):
     Elements are stored as their dicts only: there is no file storage provider.
     """
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 15.0,
+        on_delete_thread: ThreadDeleted | None = None,
+    ) -> None:
+        """``on_delete_thread(thread_id, owner)`` runs after a thread is deleted (the web app
+        deletes the agent's memory of it there); its failures are logged, not raised."""
         self.url = url
+        self._on_delete_thread = on_delete_thread
         connect_args: dict[str, Any] = {}
         try:
             parsed = make_url(url)
@@ -290,25 +329,78 @@ class RecbotDataLayer(BaseDataLayer):
             if row is not None:
                 row.doc = {**(row.doc or {}), "chat_settings": dict(values)}
 
+    async def _chat_user_id(self, session: AsyncSession, who: Requester) -> str | None:
+        if who.chat_user_id:
+            return who.chat_user_id
+        query = select(UserRow.id).where(UserRow.identifier == who.identifier)
+        return await session.scalar(query)
+
+    async def _owned_thread(
+        self,
+        session: AsyncSession,
+        thread_id: str | None,
+        who: Requester | None,
+        doing: str,
+        *,
+        create: bool = False,
+    ) -> ThreadRow | None:
+        """The thread if ``who`` owns it; created as theirs when new and ``create``.
+
+        None for a thread that is someone else's, has no owner, or cannot be told (logged then).
+        """
+        row = await session.get(ThreadRow, thread_id) if thread_id else None
+        if row is None and create and thread_id and who is not None:
+            now = _now()
+            row = ThreadRow(id=thread_id, created_at=now, updated_at=now, doc={})
+            row.user_identifier = who.identifier
+            row.user_id = await self._chat_user_id(session, who)
+            session.add(row)
+            return row
+        if row is not None and who is not None and row.user_identifier == who.identifier:
+            return row
+        if row is not None or who is None:
+            _refused(doing, thread_id, who)
+        return None
+
     async def upsert_feedback(self, feedback: Feedback) -> str:
-        """Saves the feedback and returns its id; a step keeps one feedback, so an id-less
-        feedback replaces the step's existing one instead of adding a second."""
+        """Saves the feedback and returns its id ("" when refused); a step keeps one feedback,
+        so an id-less feedback replaces the step's existing one instead of adding a second.
+        It belongs to its step's thread, whatever thread the request names."""
+        who = current_requester()
         async with self._session("save feedback in", write=True) as session:
+            rated = await session.get(StepRow, feedback.forId)
+            thread = await self._owned_thread(
+                session, rated.thread_id if rated else None, who, f"rate step {feedback.forId}"
+            )
+            if rated is None or thread is None:
+                return ""
             if feedback.id:
                 row = await session.get(FeedbackRow, feedback.id)
+                if row is not None and row.for_id != rated.id:
+                    _refused(f"move feedback {feedback.id} to step {rated.id}", thread.id, who)
+                    return ""
             else:
-                query = select(FeedbackRow).where(FeedbackRow.for_id == feedback.forId)
+                query = select(FeedbackRow).where(FeedbackRow.for_id == rated.id)
                 row = await session.scalar(query)
             if row is None:
                 row = FeedbackRow(id=feedback.id or str(uuid.uuid4()))
                 session.add(row)
-            row.for_id, row.thread_id = feedback.forId, feedback.threadId
+            row.for_id, row.thread_id = rated.id, thread.id
             row.value, row.comment = int(feedback.value), feedback.comment
             return row.id
 
     async def delete_feedback(self, feedback_id: str) -> bool:
+        """True when the feedback is gone (or was never there); False when refused."""
+        who = current_requester()
         async with self._session("delete feedback from", write=True) as session:
-            await session.execute(delete(FeedbackRow).where(FeedbackRow.id == feedback_id))
+            row = await session.get(FeedbackRow, feedback_id)
+            if row is None:
+                return True
+            rated = await session.get(StepRow, row.for_id)
+            thread_id = rated.thread_id if rated is not None else row.thread_id
+            if await self._owned_thread(session, thread_id, who, "delete feedback") is None:
+                return False
+            await session.delete(row)
         return True
 
     # Chainlit's decorator, as on its own layers: in a websocket session it holds writes until
@@ -325,28 +417,42 @@ class RecbotDataLayer(BaseDataLayer):
                 element.id,
                 element.name,
             )
+        who = current_requester()
         async with self._session("save an element in", write=True) as session:
             row = await session.get(ElementRow, element.id)
+            thread_id = element.thread_id or (row.thread_id if row else None)
+            if row is not None and row.thread_id != thread_id:
+                _refused(f"move element {element.id} to", thread_id, who)
+                return
+            doing = f"save element {element.id}"
+            if await self._owned_thread(session, thread_id, who, doing, create=True) is None:
+                return
             if row is None:
                 row = ElementRow(id=element.id, created_at=_now())
                 session.add(row)
-            row.thread_id, row.for_id = element.thread_id, element.for_id
-            row.doc = dict(element.to_dict())
+            row.thread_id, row.for_id = thread_id, element.for_id
+            row.doc = {**element.to_dict(), "threadId": thread_id}
 
     async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
+        who = current_requester()
         async with self._session("read an element from") as session:
             row = await session.get(ElementRow, element_id)
             if row is None or row.thread_id != thread_id:
+                return None
+            if await self._owned_thread(session, thread_id, who, "read an element") is None:
                 return None
             return cast("ElementDict", dict(row.doc))
 
     @queue_until_user_message()
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None:
-        query = delete(ElementRow).where(ElementRow.id == element_id)
-        if thread_id:
-            query = query.where(ElementRow.thread_id == thread_id)
+        who = current_requester()
         async with self._session("delete an element from", write=True) as session:
-            await session.execute(query)
+            row = await session.get(ElementRow, element_id)
+            if row is None or (thread_id and row.thread_id != thread_id):
+                return
+            doing = f"delete element {element_id}"
+            if await self._owned_thread(session, row.thread_id, who, doing) is not None:
+                await session.delete(row)
 
     @queue_until_user_message()
     async def create_step(self, step_dict: StepDict) -> None:
@@ -363,29 +469,41 @@ class RecbotDataLayer(BaseDataLayer):
             for key, value in step_dict.items()
             if value is not None and value != {} and key != "feedback"
         }
+        who = current_requester()
         async with self._session("save a step in", write=True) as session:
             row = await session.get(StepRow, step_dict["id"])
+            thread_id = step_dict.get("threadId") or (row.thread_id if row else None)
+            if row is not None and row.thread_id and row.thread_id != thread_id:
+                _refused(f"move step {row.id} to", thread_id, who)
+                return
+            doing = f"save step {step_dict['id']}"
+            thread = await self._owned_thread(session, thread_id, who, doing, create=True)
+            if thread is None:
+                return
             if row is None:
                 row = StepRow(id=step_dict["id"], doc={})
                 session.add(row)
-            doc = {**row.doc, **fields}
+            doc = {**row.doc, **fields, "threadId": thread.id}
             row.created_at = _parse_time(doc.get("createdAt"))
             doc.setdefault("createdAt", _iso(row.created_at))  # resuming needs one
-            row.doc, row.thread_id = doc, doc.get("threadId")
-            if row.thread_id:
-                thread = await session.get(ThreadRow, row.thread_id)
-                if thread is None:
-                    at = row.created_at
-                    thread = ThreadRow(id=row.thread_id, created_at=at, updated_at=at, doc={})
-                    session.add(thread)
-                thread.updated_at = max(thread.updated_at, row.created_at)
+            row.doc, row.thread_id = doc, thread.id
+            thread.updated_at = max(thread.updated_at, row.created_at)
 
     @queue_until_user_message()
     async def delete_step(self, step_id: str) -> None:
+        who = current_requester()
         async with self._session("delete a step from", write=True) as session:
+            row = await session.get(StepRow, step_id)
+            doing = f"delete step {step_id}"
+            if row is None or await self._owned_thread(session, row.thread_id, who, doing) is None:
+                return
             await session.execute(delete(FeedbackRow).where(FeedbackRow.for_id == step_id))
-            await session.execute(delete(ElementRow).where(ElementRow.for_id == step_id))
-            await session.execute(delete(StepRow).where(StepRow.id == step_id))
+            await session.execute(
+                delete(ElementRow).where(
+                    ElementRow.for_id == step_id, ElementRow.thread_id == row.thread_id
+                )
+            )
+            await session.delete(row)
 
     async def get_thread_author(self, thread_id: str) -> str:
         """The author's identifier, or "" for an unknown thread (Chainlit's ACL answers 404)."""
@@ -394,8 +512,13 @@ class RecbotDataLayer(BaseDataLayer):
             return (row.user_identifier or "") if row is not None else ""
 
     async def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread with its steps, elements and feedback, then ``on_delete_thread``."""
+        who = current_requester()
         step_ids = select(StepRow.id).where(StepRow.thread_id == thread_id)
         async with self._session("delete a thread from", write=True) as session:
+            row = await self._owned_thread(session, thread_id, who, "delete the thread")
+            if row is None or who is None:
+                return
             await session.execute(
                 delete(FeedbackRow).where(
                     or_(FeedbackRow.for_id.in_(step_ids), FeedbackRow.thread_id == thread_id)
@@ -403,15 +526,24 @@ class RecbotDataLayer(BaseDataLayer):
             )
             await session.execute(delete(ElementRow).where(ElementRow.thread_id == thread_id))
             await session.execute(delete(StepRow).where(StepRow.thread_id == thread_id))
-            await session.execute(delete(ThreadRow).where(ThreadRow.id == thread_id))
+            await session.delete(row)
+        if self._on_delete_thread is not None:
+            try:
+                await self._on_delete_thread(thread_id, who.identifier)
+            except Exception:  # the history is gone either way; the page gets no traceback
+                logger.exception("Thread %s: deleting what else it kept failed", thread_id)
 
     async def list_threads(
         self, pagination: Pagination, filters: ThreadFilter
     ) -> PaginatedResponse[ThreadDict]:
-        """A user's threads, latest activity first; steps and elements are left empty."""
+        """The requester's threads, latest activity first; steps and elements are left empty."""
         if not filters.userId:
             raise ValueError("userId is required")
-        query = select(ThreadRow).where(ThreadRow.user_id == filters.userId)
+        who = current_requester()
+        query = select(ThreadRow).where(
+            ThreadRow.user_id == filters.userId,
+            ThreadRow.user_identifier == (who.identifier if who else None),
+        )
         if filters.search:
             needle = filters.search.lower()
             query = query.where(func.lower(ThreadRow.name).contains(needle, autoescape=True))
@@ -441,10 +573,20 @@ class RecbotDataLayer(BaseDataLayer):
         )
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
-        """The thread with its steps in time order, each with its feedback, and its elements."""
+        """The thread with its steps in time order, each with its feedback, and its elements.
+
+        Only its owner reads it; a call that cannot tell who asks (Chainlit's own websocket
+        check of a thread's author) gets the author alone, as ``get_thread_author`` tells it.
+        """
+        who = current_requester()
         async with self._session("read a thread from") as session:
             row = await session.get(ThreadRow, thread_id)
             if row is None:
+                return None
+            if who is None:
+                return _author_only(row)
+            if row.user_identifier != who.identifier:
+                _refused("read", thread_id, who)
                 return None
             in_thread = StepRow.thread_id == thread_id
             steps = await session.scalars(
@@ -463,6 +605,12 @@ class RecbotDataLayer(BaseDataLayer):
                 [cast("ElementDict", dict(element.doc)) for element in elements],
             )
 
+    async def _identifier_of(self, session: AsyncSession, user_id: str) -> str | None:
+        """The identifier of a chat user id; a visitor's id is its identifier (no row yet)."""
+        query = select(UserRow.identifier).where(UserRow.id == user_id)
+        identifier = await session.scalar(query)
+        return user_id if identifier is None and user_id.startswith(VISITOR_PREFIX) else identifier
+
     async def update_thread(
         self,
         thread_id: str,
@@ -471,14 +619,19 @@ class RecbotDataLayer(BaseDataLayer):
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
     ) -> None:
-        """Create the thread if missing; set only the given fields. Metadata is merged and a
-        key given as None is removed; a metadata "name" names the thread when name is None."""
+        """Create the thread (the requester's) if missing; set only the given fields. Metadata
+        is merged and a key given as None is removed; a metadata "name" names the thread when
+        name is None. A ``user_id`` other than the requester's is refused."""
+        who = current_requester()
         async with self._session("save a thread in", write=True) as session:
-            row = await session.get(ThreadRow, thread_id)
+            if user_id is not None:
+                identifier = await self._identifier_of(session, user_id)
+                if who is None or identifier != who.identifier:
+                    _refused(f"give user {user_id}", thread_id, who)
+                    return
+            row = await self._owned_thread(session, thread_id, who, "save", create=True)
             if row is None:
-                now = _now()
-                row = ThreadRow(id=thread_id, created_at=now, updated_at=now, doc={})
-                session.add(row)
+                return
             doc = dict(row.doc)
             if metadata is not None:
                 merged = {**(doc.get("metadata") or {}), **metadata}
@@ -491,21 +644,21 @@ class RecbotDataLayer(BaseDataLayer):
                 row.name = name
             if user_id is not None:
                 row.user_id = user_id
-                identifier = await session.scalar(
-                    select(UserRow.identifier).where(UserRow.id == user_id)
-                )
-                if identifier is None and user_id.startswith(VISITOR_PREFIX):
+                if (
+                    user_id.startswith(VISITOR_PREFIX)
+                    and await session.get(UserRow, user_id) is None
+                ):
                     session.add(_visitor_row(user_id))  # a visitor's first saved thread
-                    identifier = user_id
-                if identifier is None:
-                    logger.warning("Thread %s: no chat user with id %s", thread_id, user_id)
-                row.user_identifier = identifier
 
     async def get_favorite_steps(self, user_id: str) -> list[StepDict]:
+        who = current_requester()
         query = (
             select(StepRow)
             .join(ThreadRow, ThreadRow.id == StepRow.thread_id)
-            .where(ThreadRow.user_id == user_id)
+            .where(
+                ThreadRow.user_id == user_id,
+                ThreadRow.user_identifier == (who.identifier if who else None),
+            )
             .order_by(StepRow.created_at.desc())
         )
         async with self._session("read favorite steps from") as session:
@@ -516,8 +669,43 @@ class RecbotDataLayer(BaseDataLayer):
                 if (row.doc.get("metadata") or {}).get("favorite")
             ]
 
+    async def erase_users(self, identifiers: list[str]) -> dict[str, int]:
+        """Delete these users' chat history (threads with their steps, elements and feedback)
+        and their chat-user rows, whoever asks (``recbot forget``); the counts deleted."""
+        theirs = select(ThreadRow.id).where(ThreadRow.user_identifier.in_(identifiers))
+        steps = select(StepRow.id).where(StepRow.thread_id.in_(theirs))
+        rated = or_(FeedbackRow.for_id.in_(steps), FeedbackRow.thread_id.in_(theirs))
+        statements = {  # in this order: what refers to a thread goes before it
+            "chat feedback": delete(FeedbackRow).where(rated),
+            "chat elements": delete(ElementRow).where(ElementRow.thread_id.in_(theirs)),
+            "chat messages": delete(StepRow).where(StepRow.thread_id.in_(theirs)),
+            "chat threads": delete(ThreadRow).where(ThreadRow.user_identifier.in_(identifiers)),
+            "chat users": delete(UserRow).where(UserRow.identifier.in_(identifiers)),
+        }
+        async with self._session("delete users from", write=True) as session:
+            return {
+                what: cast("CursorResult[Any]", await session.execute(statement)).rowcount
+                for what, statement in statements.items()
+            }
+
     async def build_debug_url(self) -> str:
         return ""
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def chat_history_eraser(url: str) -> Callable[[list[str]], dict[str, int]]:
+    """A blocking ``erase_users`` on the chat history at ``url``, for ``recbot forget``."""
+
+    def erase(identifiers: list[str]) -> dict[str, int]:
+        async def run() -> dict[str, int]:
+            layer = RecbotDataLayer(url)
+            try:
+                return await layer.erase_users(identifiers)
+            finally:
+                await layer.close()
+
+        return asyncio.run(run())
+
+    return erase

@@ -39,14 +39,24 @@ def _url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
 
 
+def acting_as(identifier: str) -> None:
+    """From here on the scenario's calls come from this signed-in user (an HTTP session)."""
+    user = User(identifier=identifier)
+    context_var.set(ChainlitContext(HTTPSession(id=identifier, client_type="webapp", user=user)))
+
+
 def run(url: str, scenario: Scenario[T], session: Any = None, **options: Any) -> T:
-    """Run a scenario on a fresh layer inside a Chainlit context, as the server does.
+    """Run a scenario on a fresh layer inside a Chainlit context, as the server does: signed
+    in as "ada" unless another ``session`` is given.
 
     The decorated write methods read the Chainlit context; an HTTP session runs them at once.
     """
 
     async def main() -> T:
-        context_var.set(ChainlitContext(session or HTTPSession(id="s1", client_type="webapp")))
+        if session is None:
+            acting_as("ada")
+        else:
+            context_var.set(ChainlitContext(session))
         layer = RecbotDataLayer(url, **options)
         try:
             return await scenario(layer)
@@ -278,12 +288,12 @@ def test_delete_step_removes_its_feedback_and_elements(tmp_path: Path) -> None:
     run(_url(tmp_path), scenario)
 
 
-def test_thread_author_is_the_user_identifier(tmp_path: Path) -> None:
+def test_thread_author_is_the_identifier_of_whoever_created_it(tmp_path: Path) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         await _user_with_thread(layer, "t1", "Chat")
-        await layer.update_thread("anonymous")
+        await layer.update_thread("no-user-given")
         assert await layer.get_thread_author("t1") == "ada"
-        assert await layer.get_thread_author("anonymous") == ""
+        assert await layer.get_thread_author("no-user-given") == "ada"
         assert await layer.get_thread_author("missing") == ""
 
     run(_url(tmp_path), scenario)
@@ -323,6 +333,7 @@ def test_a_new_layer_on_the_same_file_sees_the_history(tmp_path: Path) -> None:
 
 def test_writes_wait_for_the_first_user_message_in_a_websocket_session(tmp_path: Path) -> None:
     session = Mock(spec=WebsocketSession)
+    session.user = User(identifier="ada")
     session.has_first_interaction = False
     session.thread_queues = {}
 
@@ -427,6 +438,7 @@ def test_signing_in_anonymous_visitors_stores_no_user_rows(tmp_path: Path) -> No
 
 def test_a_visitor_is_stored_once_they_chat_or_choose_settings(tmp_path: Path) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
+        acting_as(_visitor(1).identifier)
         chatting = await layer.create_user(_visitor(1))
         assert chatting is not None and await layer.get_user(chatting.identifier) is None
         await layer.update_thread("t1", name="Scary films", user_id=chatting.id)
