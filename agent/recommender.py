@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from agent.context import Deps
 from agent.graph import build_graph
 from agent.llm import Usage, usage_scope
+from agent.ownership import MemoryOwners, OwnerBook, ThreadOwners
 from agent.persistence import FeedbackKind, memory_checkpointer
 from agent.state import Preferences, Recommendation
 from agent.trace import Stage, describe
@@ -40,11 +41,23 @@ class Reply(BaseModel):
 
 
 class Recommender:
-    """The agent graph over a checkpointer; one instance serves many conversations."""
+    """The agent graph over a checkpointer; one instance serves many conversations.
 
-    def __init__(self, deps: Deps, checkpointer: Any = None) -> None:
+    Each conversation belongs to the user id of its first turn (None: anonymous); reading or
+    continuing it as anyone else raises ``NotYourConversation``. ``owners`` keeps that book; by
+    default it is kept where the memory is: in the app database (``ThreadOwners`` on the users'
+    store) when a checkpointer is given, in memory beside the default in-memory checkpointer.
+    """
+
+    def __init__(
+        self, deps: Deps, checkpointer: Any = None, *, owners: OwnerBook | None = None
+    ) -> None:
         self.deps = deps
-        self.graph = build_graph(checkpointer or memory_checkpointer())
+        if owners is None:
+            owners = MemoryOwners() if checkpointer is None else ThreadOwners(deps.users.store)
+        self.owners = owners
+        self.checkpointer = checkpointer or memory_checkpointer()
+        self.graph = build_graph(self.checkpointer)
 
     @classmethod
     def from_settings(
@@ -115,6 +128,7 @@ class Recommender:
         inputs = self._inputs(
             messages, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
+        self.owners.claim(thread, user_id)
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
             state = self.graph.invoke(inputs, self._config(thread), context=self.deps)
         return self._reply(state, thread, started, spent())
@@ -135,6 +149,7 @@ class Recommender:
         inputs = self._inputs(
             message, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
+        await asyncio.to_thread(self.owners.claim, thread_id, user_id)
         state: dict[str, Any] = dict((await self.graph.aget_state(config)).values)
         state.update({key: value for key, value in inputs.items() if key != "messages"})
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
@@ -149,8 +164,13 @@ class Recommender:
         final = dict((await self.graph.aget_state(config)).values)
         yield self._reply(final, thread_id, started, spent())
 
-    async def ahistory(self, thread_id: str) -> list[ChatMessage]:
+    def ensure_access(self, thread_id: str, user_id: int | None) -> None:
+        """Raise ``NotYourConversation`` unless ``user_id`` may read and continue the thread."""
+        self.owners.check(thread_id, user_id)
+
+    async def ahistory(self, thread_id: str, *, user_id: int | None = None) -> list[ChatMessage]:
         """The conversation so far, as stored by the checkpointer (empty when unknown)."""
+        await asyncio.to_thread(self.owners.check, thread_id, user_id)
         state = (await self.graph.aget_state(self._config(thread_id))).values
         out: list[ChatMessage] = []
         for message in state.get("messages", []):
@@ -190,6 +210,7 @@ class Recommender:
         self, thread_id: str, item_id: int, kind: FeedbackKind, *, user_id: int | None = None
     ) -> None:
         """A 👍 / 👎 / seen click: the conversation adapts, and a known user's profile keeps it."""
+        self.owners.claim(thread_id, user_id)
         config = self._config(thread_id)
         state = self.graph.get_state(config).values
         self.graph.update_state(
@@ -203,6 +224,7 @@ class Recommender:
     ) -> Recommendation | None:
         """A click on a card (async checkpointer). 👎 and "seen" also pick the next-best
         candidate of the last ranking to take the item's place; None when there is none."""
+        await asyncio.to_thread(self.owners.claim, thread_id, user_id)
         config = self._config(thread_id)
         state = dict((await self.graph.aget_state(config)).values)
         update = self._feedback_update(state, item_id, kind)
@@ -215,6 +237,13 @@ class Recommender:
             update.update(self._swap(state, item_id, replacement))
         await self.graph.aupdate_state(config, update, as_node="respond")
         return replacement
+
+    async def aforget(self, thread_id: str, *, user_id: int | None) -> None:
+        """Delete the conversation's memory (every checkpoint) and its owner, as ``user_id``:
+        someone else's conversation raises ``NotYourConversation`` and is left as it is."""
+        await asyncio.to_thread(self.owners.check, thread_id, user_id)
+        await self.checkpointer.adelete_thread(thread_id)
+        await asyncio.to_thread(self.owners.release, thread_id)
 
     def _replacement(self, state: dict[str, Any]) -> Recommendation | None:
         """The best candidate of the last ranking that is still allowed, with its reason."""

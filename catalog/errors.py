@@ -58,3 +58,18 @@ class UnknownItemError(RecbotError, KeyError):
 
 class RequestError(RecbotError):
     """A request (``recbot ask`` JSON) cannot be read, is malformed or exceeds a limit."""
+
+
+class NotYourConversation(RecbotError):
+    """A conversation (thread) id that belongs to another person was used to read or continue it."""
+
+    def __init__(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        super().__init__(
+            "This conversation belongs to someone else, so it cannot be opened here. "
+            "Start a new conversation instead."
+        )
+
+
+class UnknownPersonError(RecbotError):
+    """No account, conversation or feedback is stored for the person named (``recbot forget``)."""

@@ -73,7 +73,7 @@ def test_afeedback_replaces_a_rejected_item_with_an_unshown_candidate(
 
 
 def test_afeedback_like_adapts_without_a_replacement(recommender: Recommender) -> None:
-    _s, reply = _turn(recommender, "a sci-fi movie", "t3", k=3)
+    _s, reply = _turn(recommender, "a sci-fi movie", "t3", k=3, user_id=3)
     liked = reply.recommendations[0].item_id
     assert asyncio.run(recommender.afeedback("t3", liked, "liked", user_id=3)) is None
     state = recommender.graph.get_state({"configurable": {"thread_id": "t3"}}).values
