@@ -7,6 +7,7 @@ dataclasses and converted at this module's edge. Writing the same catalog twice 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -167,6 +168,8 @@ class Store:
             raise StoreError(f"Cannot open the database {redact_url(url)}: {error}") from error
         if self._sqlite:
             event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
+            if parsed.database and parsed.database != ":memory:":
+                event.listen(self.engine, "connect", _write_ahead_log)
         if create:
             with self.guard("create the schema in"):
                 Base.metadata.create_all(self.engine)
@@ -287,6 +290,19 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
+    """WAL: readers (the web app's turns) never wait for a writer (feedback, accounts, a
+    chat-history save) and a writer waits only for another writer, up to the busy timeout. The
+    mode stays with the file; a read-only file keeps the mode it has."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        pass  # read-only (a shared catalog): readers do not need it
+    finally:
+        cursor.close()
 
 
 def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -4,6 +4,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,11 @@ def test_databases_are_readable_by_their_owner_only(tmp_path: Path) -> None:
         assert _mode(older) == 0o600 and _mode(Path(f"{older}-wal")) == 0o600
     finally:
         os.umask(old_umask)
+
+
+def test_sqlite_files_use_the_write_ahead_log(tmp_path: Path) -> None:
+    """Readers never wait for a writer: the web app's turns go on while feedback is saved."""
+    path = tmp_path / "app.db"
+    Store(f"sqlite:///{path}").close()
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
