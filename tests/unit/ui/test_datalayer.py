@@ -39,6 +39,12 @@ def _url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
 
 
+@pytest.fixture
+def chat_url(database_url: str) -> str:
+    """The chat history on SQLite and on Postgres (tests/postgres.py): both pass one suite."""
+    return async_database_url(database_url)
+
+
 def acting_as(identifier: str) -> None:
     """From here on the scenario's calls come from this signed-in user (an HTTP session)."""
     user = User(identifier=identifier)
@@ -80,7 +86,7 @@ async def _user_with_thread(layer: RecbotDataLayer, thread_id: str, name: str) -
     return user.id
 
 
-def test_create_user_round_trips_and_is_idempotent(tmp_path: Path) -> None:
+def test_create_user_round_trips_and_is_idempotent(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         assert await layer.get_user("ada") is None
         first = await layer.create_user(User(identifier="ada", metadata={"role": "admin"}))
@@ -91,10 +97,10 @@ def test_create_user_round_trips_and_is_idempotent(tmp_path: Path) -> None:
         assert stored.createdAt == first.createdAt and stored.createdAt.endswith("Z")
         assert stored.identifier == "ada" and stored.metadata == {"role": "user"}
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_update_thread_creates_then_merges_without_erasing(tmp_path: Path) -> None:
+def test_update_thread_creates_then_merges_without_erasing(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         user_id = await _user_with_thread(layer, "t1", "Sci-fi please")
         await layer.update_thread("t1", metadata={"chat_profile": "default", "env": {"a": 1}})
@@ -108,10 +114,10 @@ def test_update_thread_creates_then_merges_without_erasing(tmp_path: Path) -> No
         assert thread["steps"] == [] and thread["elements"] == []
         assert await layer.get_thread("missing") is None
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_steps_are_upserted_merged_and_ordered_by_time(tmp_path: Path) -> None:
+def test_steps_are_upserted_merged_and_ordered_by_time(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         await layer.create_step(step("s2", "t1", "2024-05-01T10:00:02.000000Z", output="Hi"))
         await layer.create_step(
@@ -129,10 +135,10 @@ def test_steps_are_upserted_merged_and_ordered_by_time(tmp_path: Path) -> None:
         assert second["metadata"] == {"n": 1} and second["feedback"] is None
         assert second["createdAt"] == "2024-05-01T10:00:02.000000Z"
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_chainlit_messages_round_trip_to_what_resuming_reads(tmp_path: Path) -> None:
+def test_chainlit_messages_round_trip_to_what_resuming_reads(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         question = Message(content="Something like Heat?", author="User", type="user_message")
         answer = Message(content="Try Collateral (2004).", author="Assistant")
@@ -147,10 +153,10 @@ def test_chainlit_messages_round_trip_to_what_resuming_reads(tmp_path: Path) -> 
         ]
         assert all(m.created_at and m.created_at.endswith("Z") for m in resumed)
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_feedback_upsert_shows_on_its_step_and_can_be_deleted(tmp_path: Path) -> None:
+def test_feedback_upsert_shows_on_its_step_and_can_be_deleted(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         await layer.create_step(step("s1", "t1", "2024-05-01T10:00:00Z"))
         feedback_id = await layer.upsert_feedback(Feedback(forId="s1", value=1, threadId="t1"))
@@ -170,11 +176,11 @@ def test_feedback_upsert_shows_on_its_step_and_can_be_deleted(tmp_path: Path) ->
         thread = await layer.get_thread("t1")
         assert thread is not None and thread["steps"][0]["feedback"] is None
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
 def test_custom_element_props_round_trip_into_the_thread(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    chat_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     props = {"items": [{"id": 1, "title": "Toy Story (1995)", "score": 0.9}]}
 
@@ -192,12 +198,12 @@ def test_custom_element_props_round_trip_into_the_thread(
         await layer.delete_element(card.id, "t1")
         assert await layer.get_element("t1", card.id) is None
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
     assert "without its file" not in caplog.text  # props are the whole content
 
 
 def test_element_with_content_is_saved_with_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    chat_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         note = Text(name="notes.txt", content="hello", thread_id="t1", for_id="s1")
@@ -205,11 +211,11 @@ def test_element_with_content_is_saved_with_a_warning(
         stored = await layer.get_element("t1", note.id)
         assert stored is not None and stored["name"] == "notes.txt"
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
     assert "without its file" in caplog.text
 
 
-def test_list_threads_filters_by_user_search_feedback_and_pages(tmp_path: Path) -> None:
+def test_list_threads_filters_by_user_search_feedback_and_pages(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         ada = await layer.create_user(User(identifier="ada"))
         bob = await layer.create_user(User(identifier="bob"))
@@ -245,10 +251,10 @@ def test_list_threads_filters_by_user_search_feedback_and_pages(tmp_path: Path) 
         with pytest.raises(ValueError, match="userId"):
             await layer.list_threads(Pagination(first=2), ThreadFilter())
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_delete_thread_cascades_and_leaves_other_threads(tmp_path: Path) -> None:
+def test_delete_thread_cascades_and_leaves_other_threads(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         for thread_id in ("t1", "t2"):
             await layer.create_step(step(f"{thread_id}-s", thread_id, "2024-05-01T10:00:00Z"))
@@ -270,10 +276,10 @@ def test_delete_thread_cascades_and_leaves_other_threads(tmp_path: Path) -> None
         kept = await layer.get_thread("t2")
         assert kept is not None and kept["steps"][0]["feedback"] is not None
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_delete_step_removes_its_feedback_and_elements(tmp_path: Path) -> None:
+def test_delete_step_removes_its_feedback_and_elements(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         await layer.create_step(step("s1", "t1", "2024-05-01T10:00:00Z"))
         await layer.create_step(step("s2", "t1", "2024-05-01T10:00:01Z"))
@@ -285,10 +291,10 @@ def test_delete_step_removes_its_feedback_and_elements(tmp_path: Path) -> None:
         assert [s["id"] for s in thread["steps"]] == ["s2"] and thread["elements"] == []
         assert await layer.upsert_feedback(Feedback(forId="s2", value=1)) != feedback_id
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_thread_author_is_the_identifier_of_whoever_created_it(tmp_path: Path) -> None:
+def test_thread_author_is_the_identifier_of_whoever_created_it(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         await _user_with_thread(layer, "t1", "Chat")
         await layer.update_thread("no-user-given")
@@ -296,10 +302,10 @@ def test_thread_author_is_the_identifier_of_whoever_created_it(tmp_path: Path) -
         assert await layer.get_thread_author("no-user-given") == "ada"
         assert await layer.get_thread_author("missing") == ""
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_favorite_steps_are_listed_for_their_user(tmp_path: Path) -> None:
+def test_favorite_steps_are_listed_for_their_user(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         user_id = await _user_with_thread(layer, "t1", "Chat")
         await layer.create_step(step("s1", "t1", "2024-05-01T10:00:00Z", output="Heat"))
@@ -311,11 +317,11 @@ def test_favorite_steps_are_listed_for_their_user(tmp_path: Path) -> None:
         assert [(s["id"], s["output"]) for s in favorites] == [("s1", "Heat")]
         assert await layer.build_debug_url() == ""
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_a_new_layer_on_the_same_file_sees_the_history(tmp_path: Path) -> None:
-    url = _url(tmp_path)
+def test_a_new_layer_on_the_same_file_sees_the_history(chat_url: str) -> None:
+    url = chat_url
 
     async def write(layer: RecbotDataLayer) -> None:
         await _user_with_thread(layer, "t1", "Before restart")
@@ -331,7 +337,7 @@ def test_a_new_layer_on_the_same_file_sees_the_history(tmp_path: Path) -> None:
     run(url, read)
 
 
-def test_writes_wait_for_the_first_user_message_in_a_websocket_session(tmp_path: Path) -> None:
+def test_writes_wait_for_the_first_user_message_in_a_websocket_session(chat_url: str) -> None:
     session = Mock(spec=WebsocketSession)
     session.user = User(identifier="ada")
     session.has_first_interaction = False
@@ -345,7 +351,7 @@ def test_writes_wait_for_the_first_user_message_in_a_websocket_session(tmp_path:
         await method(owner, *args, **kwargs)  # what Chainlit's flush does
         assert await layer.get_thread("t1") is not None
 
-    run(_url(tmp_path), scenario, session=session)
+    run(chat_url, scenario, session=session)
 
 
 @pytest.mark.parametrize(
@@ -424,7 +430,7 @@ def _visitor(n: int) -> User:
     return User(identifier=f"visitor-{n:032x}", metadata={"provider": "visitor"})
 
 
-def test_signing_in_anonymous_visitors_stores_no_user_rows(tmp_path: Path) -> None:
+def test_signing_in_anonymous_visitors_stores_no_user_rows(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         for n in range(30):  # /auth/header in `none` mode, once per request
             user = await layer.create_user(_visitor(n))
@@ -433,10 +439,10 @@ def test_signing_in_anonymous_visitors_stores_no_user_rows(tmp_path: Path) -> No
             rows = await session.scalar(text("SELECT count(*) FROM chat_users"))
         assert rows == 0
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
 
 
-def test_a_visitor_is_stored_once_they_chat_or_choose_settings(tmp_path: Path) -> None:
+def test_a_visitor_is_stored_once_they_chat_or_choose_settings(chat_url: str) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         acting_as(_visitor(1).identifier)
         chatting = await layer.create_user(_visitor(1))
@@ -456,4 +462,4 @@ def test_a_visitor_is_stored_once_they_chat_or_choose_settings(tmp_path: Path) -
         await layer.set_user_settings(choosing, {"k": 4})
         assert await layer.get_user_settings(choosing) == {"k": 4}
 
-    run(_url(tmp_path), scenario)
+    run(chat_url, scenario)
