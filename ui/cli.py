@@ -252,12 +252,14 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _recommender(ctx: Context, *, persistent: bool) -> Any:
-    from agent.persistence import memory_checkpointer, sqlite_checkpointer
+    """The agent; ``persistent``: its memory in the checkpoint file and whose each conversation
+    is in the app database (``recbot chat``), else both in memory (``recbot ask``)."""
+    from agent.persistence import sqlite_checkpointer
     from agent.recommender import Recommender
     from agent.wiring import build_deps
 
     settings = ctx.settings
-    saver = sqlite_checkpointer(settings.checkpoint_path) if persistent else memory_checkpointer()
+    saver = sqlite_checkpointer(settings.checkpoint_path) if persistent else None
     return Recommender(build_deps(settings, embedder=ctx.fixed_embedder), saver)
 
 
@@ -271,6 +273,8 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
 
     recommender = _recommender(ctx, persistent=True)
     thread = args.thread or uuid.uuid4().hex[:12]
+    if args.thread:  # someone else's conversation: a plain message and exit code 1
+        recommender.ensure_access(thread, args.user)
     print(
         f"recbot — conversation {thread} (resume with --thread {thread}). Ctrl-D or /quit to leave."
     )
@@ -384,6 +388,21 @@ def cmd_widget_demo(args: argparse.Namespace, ctx: Context) -> int:
     )
 
 
+def cmd_forget(args: argparse.Namespace, ctx: Context) -> int:
+    """Delete what recbot keeps about one person: conversations, feedback, account, chat
+    history (``jobs/forget.py``; the LLM prompt cache holds nothing per person)."""
+    from jobs.forget import forget
+    from ui.datalayer import async_database_url, chat_history_eraser
+
+    eraser = chat_history_eraser(async_database_url(ctx.settings.resolved_database_url))
+    gone = forget(ctx.settings, args.user, erase_chat_history=eraser)
+    signs_in = ", ".join(gone.identifiers) or "none"
+    print(f"Forgot {args.user.strip()} (user id {gone.user_id}; sign-ins: {signs_in}). Deleted:")
+    for what, count in gone.counts.items():
+        print(f"  {what:<16} {count}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recbot", description="A conversational recommender.")
     parser.add_argument("--home", type=Path, help="artifact directory (RECBOT_HOME)")
@@ -450,6 +469,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--thread", help="resume this conversation id")
     p.add_argument("-k", type=int, default=None, help="recommendations per answer")
     p.set_defaults(run=cmd_chat)
+
+    p = commands.add_parser(
+        "forget", help="delete a person's conversations, feedback, account and chat history"
+    )
+    p.add_argument("--user", required=True, help="their user id or sign-in identifier")
+    p.set_defaults(run=cmd_forget)
 
     p = commands.add_parser("simulate", help="simulated users with hidden targets; a report")
     p.add_argument("--sessions", type=int, help="sessions per system (default 40)")
