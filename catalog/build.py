@@ -43,6 +43,7 @@ class BuildConfig:
     download_url: str | None = None
     strict: bool = False
     hnsw_threshold: int = 100_000
+    index_kind: str = "auto"  # or "flat" / "hnsw" / "ivfpq" to force one (catalog.index_kinds)
     use_enriched_text: bool = True  # embed `recbot enrich` descriptions when there are any
 
     @property
@@ -151,6 +152,7 @@ def is_up_to_date(
         and manifest.model_name == model_name
         and manifest.database_url == redact_url(config.database_url)
         and manifest.index.get("hnsw_threshold") == config.hnsw_threshold
+        and manifest.index.get("index_kind", "auto") == config.index_kind
         and manifest.enrichment_hash == enrichment_hash
     )
     if not same_inputs or not (config.index_dir / "index.faiss").exists():
@@ -207,11 +209,13 @@ def build(
             np.asarray(data.catalog.ids, dtype=np.int64),
             vectors,
             model_name=embedder.model_name,
+            kind=config.index_kind,
             hnsw_threshold=config.hnsw_threshold,
         )
         index.save(config.index_dir)
         stages["index"] = "built"
-        log(f"  index: {index.info['kind']} over {len(index)} items → {config.index_dir}")
+        info = index.info
+        log(f"  index: {info['kind']} ({info['kind_reason']}) over {len(index)} items")
     manifest = Manifest(
         version=MANIFEST_VERSION,
         pipeline=PIPELINE_VERSION,
@@ -222,7 +226,11 @@ def build(
         database_url=redact_url(config.database_url),
         model_name=embedder.model_name,
         dim=embedder.dim,
-        index={**index.info, "hnsw_threshold": config.hnsw_threshold},
+        index={
+            **index.info,
+            "hnsw_threshold": config.hnsw_threshold,
+            "index_kind": config.index_kind,
+        },
         counts={
             **counts,
             "skipped_rows": data.report.skipped_total,

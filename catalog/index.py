@@ -1,12 +1,15 @@
 """The FAISS vector index: item vectors keyed by stable external item ids, saved with a sidecar.
 
-Vectors are L2-normalised, so inner product is cosine similarity. Small catalogs get an exact
-``IndexIDMap2(IndexFlatIP)``; from ``hnsw_threshold`` items on, an ``IndexIDMap2(IndexHNSWFlat)``.
+Vectors are L2-normalised, so inner product is cosine similarity. The index inside the
+``IndexIDMap2`` is exact (``flat``) for small catalogs, HNSW from ``hnsw_threshold`` items on and
+IVF-PQ with re-scoring from ``ivfpq_threshold`` on, unless a kind is forced
+(:mod:`catalog.index_kinds` chooses and makes them).
 
 Filters are applied inside the FAISS search, as a bitmap selector over internal positions. HNSW
 recall collapses under selective filters (the graph walk rarely meets an allowed item), so when a
 filter allows few items we search exactly over them instead: HNSW keeps its raw vectors in an
-``IndexFlat`` storage, which we search with the same selector — exact, zero-copy, SIMD.
+``IndexFlat`` storage, which we search with the same selector — exact, zero-copy, SIMD. IVF-PQ
+does the same over its 8-bit re-scoring copies (exact up to their ~1e-3 rounding).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +27,13 @@ import faiss
 import numpy as np
 
 from catalog.errors import ArtifactError, IndexMismatchError, UnknownItemError
+from catalog.index_kinds import (
+    HNSW_THRESHOLD,
+    IVFPQ_THRESHOLD,
+    choose_index_kind,
+    new_faiss_index,
+    search_parameters,
+)
 
 INDEX_FILE = "index.faiss"
 SIDECAR_FILE = "index.json"
@@ -36,9 +45,6 @@ FORMAT_VERSION = 1
 # vectors costs about a millisecond). See DESIGN §6 for the recall numbers behind the 2 %.
 SELECTIVE_FRACTION = 0.02
 SELECTIVE_MAX_IDS = 2048
-# Above the switch, a filter still thins out the results a graph walk meets: widen efSearch by
-# 1 / allowed-share, capped at this multiple of the configured efSearch.
-FILTERED_EF_MAX_FACTOR = 8
 
 _NORM_TOLERANCE = 1e-3
 # faiss 1.15's bundled stubs lack SearchParametersHNSW and the ``sel=`` keyword; both exist at
@@ -83,9 +89,13 @@ class VectorIndex:
         self._index = index  # faiss.IndexIDMap2
         self._info = info
         self._base: Any = _faiss.downcast_index(index.index)
-        self._hnsw = info["kind"] == "hnsw"
-        # HNSW's raw vectors live in an IndexFlat; a flat index is its own storage.
-        self._storage = faiss.downcast_index(self._base.storage) if self._hnsw else self._base
+        self._kind = str(info["kind"])
+        # What an exact search over a filter's few items scans: HNSW's raw vectors live in an
+        # IndexFlat, IVF-PQ's re-scoring copies in an IndexScalarQuantizer; flat is its own.
+        self._storage: Any = {
+            "hnsw": lambda: faiss.downcast_index(self._base.storage),
+            "ivfpq": lambda: faiss.downcast_index(self._base.refine_index),
+        }.get(self._kind, lambda: self._base)()
         self._ids = faiss.vector_to_array(index.id_map).astype(np.int64)  # (n,) by position
         self._order = np.argsort(self._ids, kind="stable")  # (n,) positions in id order
         self._sorted_ids = self._ids[self._order]  # (n,)
@@ -99,47 +109,62 @@ class VectorIndex:
         vectors: np.ndarray,
         *,
         model_name: str,
-        hnsw_threshold: int = 100_000,
+        kind: str = "auto",
+        hnsw_threshold: int = HNSW_THRESHOLD,
+        ivfpq_threshold: int = IVFPQ_THRESHOLD,
         hnsw_m: int = 32,
         ef_construction: int = 200,
         ef_search: int = 128,
+        nprobe: int = 64,
+        k_factor: int = 4,
     ) -> VectorIndex:
         """Index ``vectors`` (n, d) float32 rows of unit length under the external ``ids`` (n,).
 
-        Rows that are not unit length are rejected, not normalised: embedders promise unit
-        vectors, so another length means a bug upstream that silent normalising would hide.
+        ``kind`` is ``auto`` (by catalog size and the thresholds) or a kind to force; the sidecar
+        records the kind and why. Rows that are not unit length are rejected, not normalised:
+        embedders promise unit vectors, so another length means a bug upstream.
         """
         ids, vectors = _checked_input(ids, vectors)
         if not model_name:
             raise ValueError("model_name must name the embedding model")
-        params = {
+        params: dict[str, Any] = {
             "hnsw_threshold": hnsw_threshold,
+            "ivfpq_threshold": ivfpq_threshold,
             "hnsw_m": hnsw_m,
             "ef_construction": ef_construction,
             "ef_search": ef_search,
+            "nprobe": nprobe,
+            "k_factor": k_factor,
         }
         for name, value in params.items():
-            if value < (0 if name == "hnsw_threshold" else 1):
+            if value < (0 if name.endswith("threshold") else 1):
                 raise ValueError(f"{name} must be positive, got {value}")
         n, dim = vectors.shape
-        kind = "hnsw" if n >= hnsw_threshold else "flat"
-        base: Any
-        if kind == "hnsw":
-            base = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            base.hnsw.efConstruction = ef_construction
-            base.hnsw.efSearch = ef_search
-        else:
-            base = faiss.IndexFlatIP(dim)
+        choice = choose_index_kind(
+            n, forced=kind, hnsw_threshold=hnsw_threshold, ivfpq_threshold=ivfpq_threshold
+        )
+        base, layout = new_faiss_index(
+            choice.kind,
+            vectors,
+            hnsw_m=hnsw_m,
+            ef_construction=ef_construction,
+            ef_search=ef_search,
+            nprobe=nprobe,
+            k_factor=k_factor,
+        )
         index = faiss.IndexIDMap2(base)
+        base.this.disown()  # the id map owns its index from here on
+        index.own_fields = True
         index.add_with_ids(vectors, ids)
         info = {
             "format_version": FORMAT_VERSION,
             "model_name": model_name,
             "dim": dim,
             "metric": METRIC,
-            "kind": kind,
+            "kind": choice.kind,
+            "kind_reason": choice.reason,
             "count": n,
-            "params": params,
+            "params": {**params, **layout},
             "faiss_version": faiss.__version__,
         }
         return cls(index, info)
@@ -235,7 +260,10 @@ class VectorIndex:
         if len(positions) != len(keys):
             missing = next(int(key) for key in keys if int(key) not in self)
             raise UnknownItemError(missing)
-        return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
+        vectors = np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
+        if self._kind == "ivfpq":  # 8-bit copies: unit length again, to within float error
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -252,7 +280,7 @@ class VectorIndex:
             return []
         if allowed is None:
             k = min(k, len(self))
-            params = self._hnsw_params(k) if self._hnsw else None
+            params = search_parameters(self._kind, self._info["params"], k)
             distances, labels = self._base.search(query, k, params=params)
             return self._candidates(distances[0], labels[0])
         mask = np.zeros(len(self), dtype=bool)  # (n,) over internal positions
@@ -265,11 +293,12 @@ class VectorIndex:
         # filters and tests membership in O(1); searching the base index, not the IDMap2, lets
         # it apply to positions directly.
         selector = _faiss.IDSelectorBitmap(np.packbits(mask, bitorder="little"))
-        if self._hnsw and not use_exact_subset(n_allowed, len(self)):
-            target = self._base
-            params = self._hnsw_params(k, selector=selector, widen=len(self) / n_allowed)
+        if self._kind != "flat" and not use_exact_subset(n_allowed, len(self)):
+            target, widen = self._base, len(self) / n_allowed
         else:
-            target, params = self._storage, _faiss.SearchParameters(sel=selector)
+            target, widen = self._storage, 1.0
+        kind = self._kind if target is self._base else "flat"
+        params = search_parameters(kind, self._info["params"], k, selector=selector, widen=widen)
         distances, labels = target.search(query, k, params=params)
         return self._candidates(distances[0], labels[0])
 
@@ -281,13 +310,6 @@ class VectorIndex:
             Candidate(item_id=int(item_id), score=float(score))
             for item_id, score in zip(ids, distances[found], strict=True)
         ]
-
-    def _hnsw_params(self, k: int, *, selector: Any = None, widen: float = 1.0) -> Any:
-        base_ef = max(int(self._info["params"]["ef_search"]), k)
-        ef = min(math.ceil(base_ef * widen), base_ef * FILTERED_EF_MAX_FACTOR)
-        if selector is None:
-            return _faiss.SearchParametersHNSW(efSearch=ef)
-        return _faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
 
     def _positions(self, keys: np.ndarray) -> np.ndarray:
         """Internal positions of the ``keys`` that are indexed; others are dropped."""
@@ -350,7 +372,8 @@ def _check_against_sidecar(index: Any, info: dict[str, Any], path: Path) -> None
     if not isinstance(index, faiss.IndexIDMap2):
         raise IndexMismatchError(f"{path} is not an id-mapped index; {_REBUILD_HINT}")
     base = faiss.downcast_index(index.index)
-    kind = "hnsw" if isinstance(base, faiss.IndexHNSWFlat) else "flat"
+    kinds = {faiss.IndexHNSWFlat: "hnsw", faiss.IndexRefine: "ivfpq", faiss.IndexFlatIP: "flat"}
+    kind = next((name for type_, name in kinds.items() if isinstance(base, type_)), "other")
     found = {
         "dim": index.d,
         "count": index.ntotal,

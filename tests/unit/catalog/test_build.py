@@ -80,6 +80,21 @@ def test_hnsw_above_the_threshold(tmp_path: Path, movielens_dir: Path) -> None:
     assert _quiet_build(config, BagOfWordsEmbedder()).index["kind"] == "hnsw"
 
 
+def test_a_forced_index_kind_is_built_recorded_and_a_change_rebuilds(
+    tmp_path: Path, movielens_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    manifest = _quiet_build(_config(home, movielens_dir, index_kind="hnsw"), BagOfWordsEmbedder())
+    assert manifest.index["kind"] == "hnsw" and manifest.index["index_kind"] == "hnsw"
+    assert manifest.index["kind_reason"] == "forced by the index_kind setting"
+    again = _quiet_build(_config(home, movielens_dir, index_kind="hnsw"), BagOfWordsEmbedder())
+    assert again.stages["index"] == "reused"
+    auto = _quiet_build(_config(home, movielens_dir), BagOfWordsEmbedder())
+    assert auto.stages["index"] == "built" and auto.index["kind"] == "flat"
+    assert "below the HNSW threshold" in auto.index["kind_reason"]
+    assert load_manifest(_config(home, movielens_dir)).index["index_kind"] == "auto"
+
+
 def test_nothing_built_is_a_clear_error(tmp_path: Path) -> None:
     config = _config(tmp_path / "home", tmp_path)
     with pytest.raises(ArtifactError, match="recbot build"):
