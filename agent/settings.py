@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(
         default=100_000, ge=1, description="Catalogs this large or larger get an HNSW index."
     )
+    index_kind: Literal["auto", "flat", "hnsw", "ivfpq"] = Field(
+        default="auto", description="auto: by catalog size (docs/retrieval.md); or force a kind."
+    )
 
     ranker_epochs: int = Field(
         default=20, ge=1, description="Most training epochs (early stopping)."
@@ -168,5 +171,6 @@ class Settings(BaseSettings):
             download_url=self.download_url,
             strict=self.strict_load,
             hnsw_threshold=self.hnsw_threshold,
+            index_kind=self.index_kind,
             use_enriched_text=self.use_enriched_text,
         )
