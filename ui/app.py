@@ -28,6 +28,7 @@ from ui.auth import Authenticator, ensure_auth_secret
 from ui.cards import apply_feedback, card, cards_props
 from ui.datalayer import RecbotDataLayer, async_database_url
 from ui.runtime import AppRuntime, ChatPrefs
+from ui.sessions import SessionPolicy
 from ui.settings import WebSettings
 from ui.words import (
     CANT_ANSWER,
@@ -96,26 +97,24 @@ def data_layer() -> RecbotDataLayer:
     return RecbotDataLayer(async_database_url(settings.resolved_database_url))
 
 
+# the token a sign-in returns carries the identity's session version (see ui/sessions.py)
+sessions = SessionPolicy(settings, authenticator)
+
 if settings.auth == "password":
 
     @cl.password_auth_callback
     async def password_sign_in(username: str, password: str) -> cl.User | None:
         identifier = authenticator.check_password(username, password)
-        return (
-            cl.User(identifier=identifier, metadata={"provider": "password"})
-            if identifier
-            else None
-        )
+        return await sessions.user(identifier) if identifier else None
 
 else:
 
     @cl.header_auth_callback
     async def header_sign_in(headers: Any) -> cl.User | None:
         identifier = authenticator.from_headers(dict(headers))
-        provider = "header" if settings.auth == "header" else "visitor"
-        return (
-            cl.User(identifier=identifier, metadata={"provider": provider}) if identifier else None
-        )
+        if not identifier:
+            return None
+        return await sessions.user(identifier, new_visitor=settings.auth == "none")
 
 
 @cl.set_starters

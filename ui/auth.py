@@ -11,23 +11,33 @@ reload or a server restart) only for a signed-in user:
 
 The widget signs in with a token the host page's backend mints (:func:`widget_token`).
 Sessions are signed with ``CHAINLIT_AUTH_SECRET``; when unset, one is generated once and kept in
-``RECBOT_HOME/auth_secret`` so sign-ins survive a restart.
+``RECBOT_HOME/auth_secret`` so sign-ins survive a restart. Every token names how it was issued
+(``provider``) and carries its identity's session version (``ui/session_versions.py``), so
+signing out, removing a user or switching the sign-in mode ends it (``ui/sessions.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from agent.settings import Settings
 from catalog.store import keep_private
+from ui.session_versions import read_version
 from ui.settings import WebSettings
 
 SECRET_ENV = "CHAINLIT_AUTH_SECRET"
 VISITOR_PREFIX = "visitor-"
+# what a token's metadata carries: how it was issued, its session version, and (password
+# sign-in) a keyed digest of the password it was issued for
+PROVIDER, VERSION, CREDENTIAL = "provider", "sv", "cred"
+WIDGET = "widget"
 
 
 def ensure_auth_secret(home: Path) -> str:
@@ -77,6 +87,15 @@ class Authenticator:
             return None
         return name.strip() if hmac.compare_digest(expected.encode(), password.encode()) else None
 
+    def credential(self, name: str, secret: str) -> str | None:
+        """A digest of ``name``'s configured password, keyed with the auth secret: password
+        tokens carry it, so changing or removing the password ends their sessions."""
+        password = self.users.get(name)
+        if password is None:
+            return None
+        message = f"{name}\0{password}".encode()
+        return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
     def from_headers(self, headers: Mapping[str, str]) -> str | None:
         """``header`` mode: the proxy's header; ``none`` mode: a new anonymous visitor."""
         if self.mode == "header":
@@ -88,13 +107,18 @@ class Authenticator:
         return None
 
 
-def widget_token(identifier: str, home: Path) -> str:
+def widget_token(identifier: str, settings: Settings) -> str:
     """A sign-in token for the widget (``mountChainlitWidget({accessToken})``).
 
-    The host page's backend mints it for its own signed-in user with the shared secret.
+    The host page's backend mints it for its own signed-in user with the shared secret; it
+    reads the identity's session version from the app database, so the token stops working
+    once that identity signs out. Whether the server accepts it is the server's choice
+    (``RECBOT_WIDGET_TOKENS``; with password sign-in, configured names only).
     """
-    ensure_auth_secret(home)
+    ensure_auth_secret(settings.home)
     from chainlit.auth import create_jwt
     from chainlit.user import User
 
-    return create_jwt(User(identifier=identifier, metadata={"provider": "widget"}))
+    version = read_version(settings.resolved_database_url, identifier)
+    metadata: dict[str, Any] = {PROVIDER: WIDGET, VERSION: version}
+    return create_jwt(User(identifier=identifier, metadata=metadata))

@@ -234,10 +234,18 @@ def _serve(settings: WebSettings, *, host: str, port: int, open_browser: bool, r
     from chainlit.cli import run_chainlit
     from chainlit.server import app
 
+    from ui.sessions import SessionGate, SessionPolicy, guard_sign_in
+    from ui.throttle import SignInThrottle
+
+    # every request's and socket's sign-in token is checked (revoked, removed user, other mode)
+    policy = SessionPolicy(settings)
+    app.add_middleware(SessionGate, policy=policy)
     # browsers apply no CORS to websockets, and Chainlit's socket.io checks no Origin
     app.add_middleware(WebsocketOrigins, check=origin_check(config.project.allow_origins))
     app.add_middleware(SecurityHeaders)
     guard_actions(app)
+    throttle = SignInThrottle(settings.signin_max_failures, settings.signin_window_s)
+    guard_sign_in(app, policy, throttle)
     app.router.lifespan_context = _removing_on_shutdown(app.router.lifespan_context, root)
 
     config.run.headless = not open_browser
@@ -295,7 +303,7 @@ def serve_widget_demo(
     """Serve ui/widget/example.html on ``host:port``, signed in as ``identifier``."""
     from ui.auth import widget_token
 
-    page = widget_page(server, widget_token(identifier, settings.home)).encode()
+    page = widget_page(server, widget_token(identifier, settings)).encode()
     httpd = http.server.ThreadingHTTPServer((host, port), partial(_PageHandler, page))
     print(
         f"recbot: widget example on http://{host}:{port} talking to {server} (Ctrl+C stops)",

@@ -41,6 +41,21 @@ class WebSettings(Settings):
     auth_header: str = Field(
         default="X-Forwarded-User", description="header sign-in: the header naming the user."
     )
+    widget_tokens: bool | None = Field(
+        default=None,
+        description="Whether widget tokens (minted with CHAINLIT_AUTH_SECRET) sign people in; "
+        "unset: only with RECBOT_AUTH=none. With password sign-in they are then accepted for "
+        "the names in RECBOT_AUTH_USERS only.",
+    )
+    signin_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed password sign-ins allowed per name and per client address within "
+        "RECBOT_SIGNIN_WINDOW_S; further tries are refused (429) without checking the password.",
+    )
+    signin_window_s: float = Field(
+        default=300.0, gt=0, description="The window, in seconds, the sign-in throttle counts in."
+    )
 
     @field_validator("allow_origins", mode="before")
     @classmethod
@@ -50,3 +65,9 @@ class WebSettings(Settings):
             parts = json.loads(text) if text.startswith("[") else text.split(",")
             return [str(o).strip().rstrip("/") for o in parts if str(o).strip()]
         return value
+
+    @property
+    def widget_sign_in(self) -> bool:
+        """Whether widget tokens sign people in: ``RECBOT_WIDGET_TOKENS``, by default only when
+        anyone may sign in anyway (``RECBOT_AUTH=none``)."""
+        return self.widget_tokens if self.widget_tokens is not None else self.auth == "none"
