@@ -34,6 +34,7 @@ class AgentConfig:
     llm_rephrase: bool  # let the LLM reword the grounded reasons (one extra call)
     llm_history_items: int  # newest history titles an LLM prompt shows (a cost lever)
     max_message_chars: int
+    turn_deadline_s: float = 8.0  # all LLM work of a turn ends this long after it starts
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from agent import budget
 from agent.context import Deps
 from agent.plan import Plan
 from agent.planner.base import PlannerContext, ShownItem
@@ -55,15 +56,28 @@ def planner_context(state: Mapping[str, Any], deps: Deps) -> PlannerContext:
     )
 
 
-def make_plan(text: str, context: PlannerContext, deps: Deps) -> Plan:
-    """The configured planner's plan; the offline planner's when the LLM fails."""
+def make_plan(
+    text: str, context: PlannerContext, deps: Deps, fallbacks: list[str] | None = None
+) -> Plan:
+    """The configured planner's plan; the offline planner's when the LLM fails or the turn's
+    LLM time is spent (then ``"planner: <why>"`` is added to ``fallbacks``)."""
     if not text.strip():
         return Plan(action="clarify")
-    try:
-        return deps.planner.plan(text, context)
-    except RecbotError:
+    if deps.planner is not deps.offline_planner:
+        if not budget.expired():
+            try:
+                return deps.planner.plan(text, context)
+            except RecbotError:
+                pass
         deps.counters.record_planner_fallback()
-        return deps.offline_planner.plan(text, context)
+        if fallbacks is not None:
+            fallbacks.append(f"planner: {llm_failure()}")
+    return deps.offline_planner.plan(text, context)
+
+
+def llm_failure(unusable: str = "LLM error") -> str:
+    """Why an LLM step took the offline path: the turn's deadline when it is spent."""
+    return budget.DEADLINE_REASON if budget.expired() else unusable
 
 
 def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any]:
@@ -170,6 +184,7 @@ def replay_transcript(earlier: Sequence[BaseMessage], deps: Deps) -> dict[str, A
     """The state a transcript's earlier turns leave: user turns planned and folded in order,
     items named in assistant turns counted as shown (the last such list is "the list")."""
     state: AgentState = {"preferences": Preferences(), "shown": [], "last_shown": []}
+    fallbacks: list[str] = []
     for message in earlier:
         if isinstance(message, AIMessage):
             named = titles_in(message_text(message), deps)
@@ -178,9 +193,10 @@ def replay_transcript(earlier: Sequence[BaseMessage], deps: Deps) -> dict[str, A
                 state["last_shown"], state["focus"] = named, None
             continue
         text = message_text(message)
-        plan = make_plan(text, planner_context(state, deps), deps)
+        plan = make_plan(text, planner_context(state, deps), deps, fallbacks)
         state.update(fold_plan(state, plan, deps))  # type: ignore[typeddict-item]
     return {
+        "llm_fallbacks": dedupe(fallbacks),
         "preferences": state["preferences"],
         "rejected": state.get("rejected", []),
         "seen": state.get("seen", []),

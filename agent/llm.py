@@ -19,6 +19,7 @@ from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
+from agent.budget import http_clients, turn_clock
 from agent.llm_cache import CACHE_HIT, SAVED_TOKENS
 from catalog.errors import ConfigurationError
 
@@ -42,6 +43,8 @@ def make_chat_model(
     ``base_url`` empty or None means OpenAI itself. ``api_key`` None sends a placeholder, so the
     client never falls back to reading ``OPENAI_API_KEY`` on its own (settings do that).
     ``cache`` (e.g. :class:`agent.llm_cache.PromptCache`) answers identical prompts.
+    Its HTTP clients keep every call inside the running turn's LLM budget (:mod:`agent.budget`):
+    ``timeout`` and ``max_retries`` apply as given only outside a turn, or while time is left.
     """
     if not 0.0 <= temperature <= MAX_TEMPERATURE:
         raise ConfigurationError(
@@ -53,6 +56,7 @@ def make_chat_model(
         raise ConfigurationError(f"LLM max_retries must be >= 0, got {max_retries}")
     if not model.strip():
         raise ConfigurationError("LLM model name is empty")
+    sync_client, async_client = http_clients(timeout)
     return ChatOpenAI(
         model=model,
         base_url=base_url or None,
@@ -64,6 +68,8 @@ def make_chat_model(
         stream_usage=True,
         use_responses_api=False,
         cache=cache,
+        http_client=sync_client,
+        http_async_client=async_client,
     )
 
 
@@ -125,7 +131,8 @@ _SCOPE: ContextVar[_Tally | None] = ContextVar("recbot_llm_usage_scope", default
 
 @contextmanager
 def usage_scope() -> Iterator[Callable[[], Usage]]:
-    """Count, apart from everything else in the process, the LLM use of the code run inside.
+    """One turn: count, apart from everything else in the process, the LLM use of the code run
+    inside, and start the turn's clock (its LLM budget, :mod:`agent.budget`, counts from here).
 
     Every :class:`UsageCounter` also adds to the innermost scope of the calling context;
     LangGraph and LangChain copy the context into their worker threads, so one turn's calls
@@ -134,7 +141,8 @@ def usage_scope() -> Iterator[Callable[[], Usage]]:
     tally = _Tally()
     token = _SCOPE.set(tally)
     try:
-        yield tally.snapshot
+        with turn_clock():
+            yield tally.snapshot
     finally:
         _SCOPE.reset(token)
 

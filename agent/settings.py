@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     llm_seed: int | None = 0
     llm_timeout_s: float = Field(default=20.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0)
+    turn_deadline_s: float = Field(
+        default=8.0,
+        gt=0,
+        # a hosted small model answers the planner and the rerank in ~1-3 s each; SmolLM2-135M
+        # on 2 CPU cores needs 7-9 s for both (issue 16); past 8 s the offline answer is better
+        description="All LLM work of one turn together (planner, rerank, rephrase) must end "
+        "this many seconds after the turn starts; then the turn finishes offline.",
+    )
     llm_price_input_per_million: float = Field(
         default=0.15, ge=0, description="USD per 1M input tokens, for cost reports."
     )

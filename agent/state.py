@@ -102,6 +102,7 @@ class AgentState(TypedDict, total=False):
     ranked: list[Candidate]
     recommendations: list[Recommendation]
     guard: GuardRecord
+    llm_fallbacks: list[str]  # this turn's LLM steps that took the offline path: "stage: why"
     action: str
     reply: str
     timings_ms: dict[str, float]

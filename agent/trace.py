@@ -37,7 +37,23 @@ SUMMARY_PARTS = {
     "understood": "What I understood",
     "applied": "What I applied",
     "candidates": "How I picked",
+    "llm": "The AI language model",
 }
+
+# The LLM steps a node runs ("stage" of its ``llm_fallbacks`` entries), and what a person reads
+# when one took the offline path (the why follows: too slow, or an unusable answer).
+_LLM_STEPS = {
+    "replay": "planner",
+    "understand": "planner",
+    "rerank": "rerank",
+    "respond": "rephrase",
+}
+_FELL_BACK_PLAIN = {
+    "planner": "Fell back to my own rules to read your message",
+    "rerank": "Fell back to the ranker's order",
+    "rephrase": "Fell back to my own wording of the reasons",
+}
+_WHY_PLAIN = {"LLM deadline": "it took too long", "LLM error": "it did not answer"}
 
 
 class Stage(BaseModel):
@@ -62,8 +78,26 @@ def describe(node: str, update: Mapping[str, Any], state: Mapping[str, Any], dep
         lines = describer(update, state, deps)
     plain = _PLAIN.get(node)
     summary = plain(update, state, deps) if plain is not None else {}
+    fell_back = _llm_fallbacks(node, update)
+    lines += [f"{step.capitalize()} fell back: {why}" for step, why in fell_back]
+    if fell_back:
+        summary["llm"] = " ".join(
+            f"{_FELL_BACK_PLAIN[step]}: {_WHY_PLAIN.get(why, 'its answer was unusable')}."
+            for step, why in fell_back
+        )
     ms = (update.get("timings_ms") or {}).get(node)
     return Stage(node=node, title=STAGE_TITLES.get(node, node), lines=lines, summary=summary, ms=ms)
+
+
+def _llm_fallbacks(node: str, update: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(step, why) for each LLM step of ``node`` that took the offline path this turn."""
+    step = _LLM_STEPS.get(node)
+    out = []
+    for entry in update.get("llm_fallbacks") or ():
+        stage, _, why = str(entry).partition(": ")
+        if stage == step and (stage, why) not in out:
+            out.append((stage, why))
+    return out
 
 
 def _understand(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
@@ -144,7 +178,9 @@ def _rerank_plan(state: Mapping[str, Any], deps: Deps) -> str:
 
 def _rerank(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> list[str]:
     guard: GuardRecord = update.get("guard") or GuardRecord()
-    if guard.fell_back:
+    if guard.fell_back and not guard.ran:
+        lines = ["No LLM time left in this turn: kept the ranker's order"]
+    elif guard.fell_back:
         reason = f" ({guard.error})" if guard.error else ""
         lines = [f"The LLM's answer was unusable{reason}: kept the ranker's order"]
     else:

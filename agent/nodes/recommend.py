@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 from langgraph.runtime import Runtime
 
+from agent import budget
 from agent.context import Deps
+from agent.dialog import llm_failure
 from agent.lexicon import MOODS, canonical_mood, implied_avoid, mood_score
 from agent.ranking import extra_candidates, pool_signals, signal_weights
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
@@ -203,12 +205,31 @@ def rerank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     k = state.get("k") or deps.config.k
     history = user_facts(state, deps).history[: deps.config.llm_history_items]
     summary = preferences_summary(preferences(state), deps, history)
+    fallbacks = list(state.get("llm_fallbacks", []))
+    if budget.expired():  # no LLM time left in this turn: the ranker's order stands
+        deps.counters.record_rerank(dropped=0, fell_back=True)
+        fallbacks.append(f"rerank: {budget.DEADLINE_REASON}")
+        guard = GuardRecord(ran=False, fell_back=True, error=budget.DEADLINE_REASON)
+        return {
+            "guard": guard,
+            "llm_fallbacks": fallbacks,
+            "timings_ms": _timed(state, "rerank", started),
+        }
     result = rerank_items(deps.tools, summary, [c.item_id for c in top], min(k, len(top)))
     deps.counters.record_rerank(dropped=len(result.dropped), fell_back=result.fell_back)
     by_id = {c.item_id: c for c in top}
     order = [by_id[i] for i in result.item_ids if i in by_id]
     rest = [c for c in ranked if c.item_id not in set(result.item_ids)]
+    if result.fell_back:
+        fallbacks.append(
+            f"rerank: {llm_failure('LLM error' if result.error else 'unusable answer')}"
+        )
     guard = GuardRecord(
         ran=result.ran, dropped=result.dropped, fell_back=result.fell_back, error=result.error
     )
-    return {"ranked": order + rest, "guard": guard, "timings_ms": _timed(state, "rerank", started)}
+    return {
+        "ranked": order + rest,
+        "guard": guard,
+        "llm_fallbacks": fallbacks,
+        "timings_ms": _timed(state, "rerank", started),
+    }

@@ -7,12 +7,14 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
+from agent import budget
 from agent.context import Deps
+from agent.dialog import llm_failure
 from agent.explain import overview_phrase
 from agent.lexicon import MOODS, mood_score
 from agent.opening import opening_line
 from agent.preferences import resolve_titles
-from agent.state import AgentState, Preferences
+from agent.state import AgentState, Preferences, Recommendation
 from agent.turn import (
     preferences,
     preferences_summary,
@@ -37,13 +39,11 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     history = shown_history(state, user_facts(state, deps))
     picks = [c for c in state.get("ranked", []) if c.item_id in catalog][:k]
     recs = recommendations(picks, prefs, history, deps)
+    fallbacks = list(state.get("llm_fallbacks", []))
     if deps.explainer is not None and deps.config.llm_rephrase and recs:
-        from agent.rephrase import rephrase_reasons
-
-        pairs = [(r.title, r.explanation) for r in recs]
-        worded = rephrase_reasons(
-            deps.explainer, preferences_summary(prefs, deps), pairs, deps.llm_usage
-        )
+        worded = _reworded(recs, prefs, deps)
+        if worded is None:
+            fallbacks.append(f"rephrase: {llm_failure('unusable answer')}")
         for rec, text in zip(recs, worded or [], strict=False):
             rec.explanation = text
     notes = list(state.get("notes", []))
@@ -69,12 +69,23 @@ def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     return _finish(
         "\n".join([intro, *lines]),
         "recommend",
+        llm_fallbacks=fallbacks,
         recommendations=recs,
         last_shown=ids,
         focus=None,  # a new list: "it" means its top item again
         shown=dedupe([*state.get("shown", []), *ids]),
         clarifications=0,
     )
+
+
+def _reworded(recs: list[Recommendation], prefs: Preferences, deps: Deps) -> list[str] | None:
+    """The LLM's wording of the grounded reasons; None when it gave none or had no time left."""
+    if budget.expired():
+        return None
+    from agent.rephrase import rephrase_reasons
+
+    pairs = [(r.title, r.explanation) for r in recs]
+    return rephrase_reasons(deps.explainer, preferences_summary(prefs, deps), pairs, deps.llm_usage)
 
 
 def _opening(state: AgentState, catalog: Catalog) -> str:
