@@ -84,7 +84,16 @@ class Settings(BaseSettings):
         default=200, ge=1, description="Messages a `recbot ask` request may hold."
     )
     max_request_message_chars: int = Field(
-        default=20_000, ge=1, description="Characters a message of a `recbot ask` request may have."
+        default=20_000,
+        ge=1,
+        description="Characters one message may have: `recbot ask` refuses a longer one and "
+        "the web chat asks for a shorter one.",
+    )
+    retention_days: float = Field(
+        default=0,
+        ge=0,
+        description="Conversations idle this many days are deleted (the agent's memory and "
+        "the web chat's history); 0 keeps them until their owner deletes them.",
     )
     llm_rerank: bool = Field(
         default=True, description="Use the LLM reranker when an LLM is configured."

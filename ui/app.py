@@ -20,6 +20,7 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.data import get_data_layer
 from chainlit.types import ThreadDict
+from chainlit.user import PersistedUser
 
 from agent.recommender import Reply
 from agent.trace import Stage
@@ -39,6 +40,7 @@ from ui.words import (
     WENT_WRONG,
     how_i_chose,
     settings_widgets,
+    too_long,
     translations,
 )
 
@@ -76,6 +78,7 @@ async def runtime() -> AppRuntime:
     async with _runtime_lock:
         if _runtime is None:
             _runtime = await AppRuntime.start(settings)
+            _runtime.keep_forgetting()  # RECBOT_RETENTION_DAYS: at start, then hourly
     return _runtime
 
 
@@ -166,12 +169,38 @@ async def on_chat_resume(thread: ThreadDict) -> None:
 
 @cl.on_settings_update
 async def on_settings_update(values: dict[str, Any]) -> None:
-    """This chat uses the new settings, and the user's next chats start from them."""
+    """This chat uses the new settings, and the user's next chats start from them; both are
+    stored before the panel is answered."""
     cl.user_session.set("prefs", ChatPrefs.from_panel(values, settings))
     user = cl.user_session.get("user")
     layer = get_data_layer()
     if user is not None and isinstance(layer, RecbotDataLayer):
         await layer.set_user_settings(user.identifier, dict(values))
+    await _store_thread_settings()
+
+
+async def _store_thread_settings() -> None:
+    """Store this chat's settings with its thread now. Chainlit stores them only when the
+    browser disconnects, so a server killed before that forgot them (issue 14, item 6). A chat
+    without a message has no thread yet: its first message stores them."""
+    session = cl.context.session
+    layer = get_data_layer()
+    chosen = dict(session.chat_settings)
+    if layer is None or not session.has_first_interaction:
+        return
+    if cl.user_session.get("stored_settings") == chosen:
+        return
+    user = session.user
+    try:
+        await layer.update_thread(
+            session.thread_id,
+            user_id=user.id if isinstance(user, PersistedUser) else None,
+            metadata={"chat_settings": chosen},
+        )
+    except Exception:  # kept in the session, stored on disconnect as before; never on the page
+        log.exception("could not store the settings of thread %s", session.thread_id)
+        return
+    cl.user_session.set("stored_settings", chosen)
 
 
 def _prefs() -> ChatPrefs:
@@ -181,6 +210,12 @@ def _prefs() -> ChatPrefs:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    if len(message.content) > settings.max_request_message_chars:
+        log.info("message of %d characters not answered: over the limit", len(message.content))
+        limit = settings.max_request_message_chars
+        await cl.Message(content=too_long(len(message.content), limit)).send()
+        return
+    await _store_thread_settings()
     app = await runtime()
     prefs = _prefs()
     reply: Reply | None = None
@@ -281,9 +316,19 @@ async def _card_feedback(action: cl.Action) -> dict[str, Any]:
     )
     replacement = card(new, app.recommender.deps.tools.catalog, prefs.detail) if new else None
     element.props = apply_feedback(element.props, item_id, kind, replacement)
-    await element.update()
+    await _store_cards(element)
+    await element.send(element.for_id or "", persist=False)
     _remember(element)
     return {"ok": True, "replacement": replacement["item_id"] if replacement else None}
+
+
+async def _store_cards(element: cl.CustomElement) -> None:
+    """Store the changed cards before the click is answered. Chainlit's ``element.update()``
+    stores them in a background task, which a server killed right after the answer never ran
+    (issue 14, item 6); the agent's memory of the click is already committed by ``afeedback``."""
+    layer = get_data_layer()
+    if layer is not None:
+        await layer.create_element(element)
 
 
 def _remember(element: cl.CustomElement) -> None:

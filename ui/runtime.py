@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.pg_checkpoints import aclose, async_checkpointer
@@ -16,6 +18,8 @@ from catalog.embeddings import Embedder
 from ui.cards import DETAILS, Detail
 
 log = logging.getLogger("recbot.ui")
+RETENTION_SWEEP_S = 3600.0  # how often a server looks for conversations idle past the retention
+IdleSweep = Callable[[datetime], Awaitable[object]]  # deletes what else was idle since then
 
 
 @dataclass
@@ -49,6 +53,7 @@ class AppRuntime:
         self.settings = settings
         self.recommender = recommender
         self.checkpointer = checkpointer
+        self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, settings: Settings, *, embedder: Embedder | None = None) -> AppRuntime:
@@ -64,7 +69,37 @@ class AppRuntime:
         return cls(settings, Recommender(deps, checkpointer), checkpointer)
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await aclose(self.checkpointer)
+
+    async def forget_idle(self, *others: IdleSweep, now: datetime | None = None) -> list[str]:
+        """Delete the conversations idle longer than ``RECBOT_RETENTION_DAYS`` (nothing when it
+        is 0): the agent's memory here, and what each of ``others`` keeps (the chat history)."""
+        days = self.settings.retention_days
+        if days <= 0:
+            return []
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+        gone: list[str] = await self.recommender.graph.checkpointer.adelete_idle(cutoff)
+        for other in others:
+            await other(cutoff)
+        if gone:
+            log.info("retention: deleted %d conversations idle for %s days", len(gone), days)
+        return gone
+
+    def keep_forgetting(self, *others: IdleSweep, every_s: float = RETENTION_SWEEP_S) -> None:
+        """:meth:`forget_idle` now and every ``every_s`` seconds, in the background, until
+        :meth:`close`; a failed sweep is logged and tried again next time."""
+        if self.settings.retention_days > 0 and self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(others, every_s))
+
+    async def _sweep_forever(self, others: tuple[IdleSweep, ...], every_s: float) -> None:
+        while True:
+            try:
+                await self.forget_idle(*others)
+            except Exception:
+                log.exception("retention sweep failed")
+            await asyncio.sleep(every_s)
 
     async def user_id_for(self, identifier: str) -> int:
         return await asyncio.to_thread(self.recommender.deps.users.user_id_for, identifier)

@@ -27,6 +27,14 @@ WENT_WRONG = "Sorry, something went wrong on my side. Your conversation is kept;
 LLM_FOOTER = "An AI language model helps with these suggestions and can make mistakes."
 
 
+def too_long(chars: int, limit: int) -> str:
+    """The answer to a message longer than the chat reads: what happened and what to do."""
+    return (
+        f"That message is too long for me to read ({chars:,} characters; I can take up to "
+        f"{limit:,}). Could you tell me in a few sentences what you'd like to watch?"
+    )
+
+
 def settings_widgets(k: int, detail: str, llm: bool, llm_on: bool) -> list[InputWidget]:
     """The settings panel; the AI switch only exists when a language model is configured."""
     widgets: list[InputWidget] = [

@@ -17,6 +17,7 @@ import chainlit.data as cl_data
 import pytest
 from chainlit.action import Action
 from chainlit.context import ChainlitContext, context_var
+from chainlit.data.base import BaseDataLayer
 from chainlit.emitter import BaseChainlitEmitter
 from chainlit.message import Message
 from chainlit.session import HTTPSession
@@ -450,3 +451,114 @@ def test_a_failing_account_lookup_says_so_in_plain_words(
     for leak in ("SQL", "sqlite", "/srv/", "UNIQUE", "Traceback"):
         assert leak not in shown
     assert any(event == "chat_settings" for event, _ in harness.emitter.events)  # still usable
+
+
+class RecordingLayer(BaseDataLayer):
+    """A data layer that keeps, in order, the cards and thread metadata it was asked to store."""
+
+    def __init__(self) -> None:
+        self.stored: list[tuple[str, Any]] = []
+
+    async def create_element(self, element: Any) -> None:
+        self.stored.append(("cards", element.to_dict()))
+
+    async def update_thread(self, thread_id: str, **fields: Any) -> None:
+        self.stored.append(("thread", {"id": thread_id, **fields}))
+
+
+async def _does_nothing(self: Any, *args: Any, **kwargs: Any) -> None:
+    return None
+
+
+for _name in BaseDataLayer.__abstractmethods__ - set(vars(RecordingLayer)):
+    setattr(RecordingLayer, _name, _does_nothing)
+RecordingLayer.__abstractmethods__ = frozenset()
+
+
+def _held_when_answered(
+    h: Harness, layer: RecordingLayer, make: Callable[[], Awaitable[Any]]
+) -> Any:
+    """The handler's answer, and what the layer held the moment the answer was ready (before a
+    background task could run: a server killed then keeps only that)."""
+
+    async def scenario() -> Any:
+        context_var.set(ChainlitContext(h.session, h.emitter))
+        answer = await make()
+        held = list(layer.stored)
+        await asyncio.gather(*[t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
+        return answer, held
+
+    return asyncio.run(scenario())
+
+
+@pytest.fixture
+def layer(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> RecordingLayer:
+    """A recording data layer, and a started chat."""
+    recording = RecordingLayer()
+    monkeypatch.setattr(cl_data, "_data_layer", recording)
+    harness.run(harness.app.on_chat_start)
+    return recording
+
+
+def test_a_replacement_card_is_stored_before_the_click_is_answered(
+    harness: Harness, layer: RecordingLayer
+) -> None:
+    harness.say("something like Toy Story")
+    element_id, props = _newest_cards(harness)
+    rejected = props["items"][0]["item_id"]
+    payload = {"element_id": element_id, "item_id": rejected, "kind": "rejected"}
+
+    answer, held = _held_when_answered(
+        harness,
+        layer,
+        lambda: harness.app.on_card_feedback(Action(name="recbot_feedback", payload=payload)),
+    )
+
+    assert answer["ok"] is True
+    stored = [doc for what, doc in held if what == "cards" and doc["id"] == element_id]
+    shown = [item["item_id"] for item in stored[-1]["props"]["items"]] if stored else []
+    assert shown[:1] == [answer["replacement"]] and rejected not in shown, (
+        "the click was answered before its new cards were stored"
+    )
+    assert harness.emitter.cards()[element_id] == stored[-1]["props"]  # the page shows the same
+    assert rejected in harness.state()["rejected"]  # the agent's memory, committed before
+
+
+def test_settings_are_stored_with_the_thread_before_they_are_answered(
+    harness: Harness, layer: RecordingLayer
+) -> None:
+    def change(values: dict[str, Any]) -> list[tuple[str, Any]]:
+        harness.session.chat_settings.update(values)  # as Chainlit does before the callback
+        _answer, held = _held_when_answered(
+            harness, layer, lambda: harness.app.on_settings_update(values)
+        )
+        return [doc for what, doc in held if what == "thread"]
+
+    assert change({"k": 2, "detail": "full"}) == []  # no message yet: no thread to store it in
+    harness.say("a sci-fi movie")
+    first = layer.stored[0]  # the thread's settings, before anything of the answer
+    assert first == (
+        "thread",
+        {
+            "id": "thread-1",
+            "user_id": None,
+            "metadata": {"chat_settings": {"k": 2, "detail": "full"}},
+        },
+    )
+    stored = change({"detail": "short"})
+    assert stored[-1]["metadata"]["chat_settings"] == {"k": 2, "detail": "short"}
+    count = len([w for w, _ in layer.stored if w == "thread"])
+    harness.say("more please")  # nothing changed: nothing written again
+    assert len([w for w, _ in layer.stored if w == "thread"]) == count
+
+
+def test_a_message_too_long_to_read_gets_a_plain_answer_and_no_turn(harness: Harness) -> None:
+    limit = harness.app.settings.max_request_message_chars
+    harness.run(harness.app.on_chat_start)
+    harness.say("a film like Toy Story " * (limit // 10))
+    answer = harness.emitter.messages()[-1]["output"]
+    assert "too long" in answer and f"{limit:,}" in answer, answer
+    assert harness.emitter.cards() == {} and harness.emitter.tool_steps() == []
+    assert harness.state().get("messages", []) == []  # the agent never read it
+    harness.say("something like Toy Story")  # the chat goes on
+    assert harness.emitter.cards()
