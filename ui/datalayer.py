@@ -137,7 +137,7 @@ ThreadDeleted = Callable[[str, str], Awaitable[None]]  # (thread id, owner's ide
 def _refused(doing: str, thread_id: str | None, who: Requester | None) -> None:
     """Log a refused call (ids only): the caller writes nothing and raises nothing."""
     by = repr(who.identifier) if who else "an unidentified caller"
-    logger.warning("Refused to %s in thread %s for %s: not the owner", doing, thread_id, by)
+    logger.warning("Refused to %s (thread %s) for %s: not the owner", doing, thread_id, by)
 
 
 def _is_visitor(user: User) -> bool:
@@ -398,7 +398,10 @@ class RecbotDataLayer(BaseDataLayer):
                 return True
             rated = await session.get(StepRow, row.for_id)
             thread_id = rated.thread_id if rated is not None else row.thread_id
-            if await self._owned_thread(session, thread_id, who, "delete feedback") is None:
+            if (
+                await self._owned_thread(session, thread_id, who, f"delete feedback {feedback_id}")
+                is None
+            ):
                 return False
             await session.delete(row)
         return True
@@ -422,7 +425,7 @@ class RecbotDataLayer(BaseDataLayer):
             row = await session.get(ElementRow, element.id)
             thread_id = element.thread_id or (row.thread_id if row else None)
             if row is not None and row.thread_id != thread_id:
-                _refused(f"move element {element.id} to", thread_id, who)
+                _refused(f"move element {element.id} to another thread", thread_id, who)
                 return
             doing = f"save element {element.id}"
             if await self._owned_thread(session, thread_id, who, doing, create=True) is None:
@@ -439,7 +442,10 @@ class RecbotDataLayer(BaseDataLayer):
             row = await session.get(ElementRow, element_id)
             if row is None or row.thread_id != thread_id:
                 return None
-            if await self._owned_thread(session, thread_id, who, "read an element") is None:
+            if (
+                await self._owned_thread(session, thread_id, who, f"read element {element_id}")
+                is None
+            ):
                 return None
             return cast("ElementDict", dict(row.doc))
 
@@ -474,7 +480,7 @@ class RecbotDataLayer(BaseDataLayer):
             row = await session.get(StepRow, step_dict["id"])
             thread_id = step_dict.get("threadId") or (row.thread_id if row else None)
             if row is not None and row.thread_id and row.thread_id != thread_id:
-                _refused(f"move step {row.id} to", thread_id, who)
+                _refused(f"move step {row.id} to another thread", thread_id, who)
                 return
             doing = f"save step {step_dict['id']}"
             thread = await self._owned_thread(session, thread_id, who, doing, create=True)
@@ -516,7 +522,7 @@ class RecbotDataLayer(BaseDataLayer):
         who = current_requester()
         step_ids = select(StepRow.id).where(StepRow.thread_id == thread_id)
         async with self._session("delete a thread from", write=True) as session:
-            row = await self._owned_thread(session, thread_id, who, "delete the thread")
+            row = await self._owned_thread(session, thread_id, who, "delete a thread")
             if row is None or who is None:
                 return
             await session.execute(
@@ -586,7 +592,7 @@ class RecbotDataLayer(BaseDataLayer):
             if who is None:
                 return _author_only(row)
             if row.user_identifier != who.identifier:
-                _refused("read", thread_id, who)
+                _refused("read a thread", thread_id, who)
                 return None
             in_thread = StepRow.thread_id == thread_id
             steps = await session.scalars(
@@ -627,9 +633,9 @@ class RecbotDataLayer(BaseDataLayer):
             if user_id is not None:
                 identifier = await self._identifier_of(session, user_id)
                 if who is None or identifier != who.identifier:
-                    _refused(f"give user {user_id}", thread_id, who)
+                    _refused(f"give a thread to user {user_id}", thread_id, who)
                     return
-            row = await self._owned_thread(session, thread_id, who, "save", create=True)
+            row = await self._owned_thread(session, thread_id, who, "save a thread", create=True)
             if row is None:
                 return
             doc = dict(row.doc)
