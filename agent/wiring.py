@@ -71,7 +71,7 @@ def chat_model(settings: Settings, *, cache: bool | None = None) -> Any:
 
         prompt_cache = PromptCache(Store(settings.resolved_database_url))
     return make_chat_model(
-        settings.llm_base_url or "",
+        _base_url(settings),
         settings.llm_model,
         settings.resolved_llm_api_key,
         temperature=settings.llm_temperature,
@@ -80,6 +80,22 @@ def chat_model(settings: Settings, *, cache: bool | None = None) -> Any:
         max_retries=settings.llm_max_retries,
         cache=prompt_cache,
     )
+
+
+def _base_url(settings: Settings) -> str:
+    """The configured endpoint, or with ``RECBOT_LLM=local`` the llama.cpp server recbot runs
+    (started on first use, stopped with the process: :mod:`agent.local_llm`)."""
+    if settings.llm != "local":
+        return settings.llm_base_url or ""
+    from agent.local_llm import ensure_server
+
+    server = ensure_server(
+        settings.local_llm_model,
+        alias=settings.llm_model,
+        context=settings.local_llm_context,
+        threads=settings.local_llm_threads,
+    )
+    return server.base_url
 
 
 def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
