@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 from agent.settings import Settings
 from ui.settings import WebSettings
-from ui.words import SESSION_GONE
 
 log = logging.getLogger("recbot.ui")
 
@@ -194,6 +193,8 @@ def guard_actions(app: Any) -> None:
     from chainlit.session import WebsocketSession
     from chainlit.types import CallActionRequest
     from fastapi import HTTPException
+
+    from ui.words import SESSION_GONE
 
     if any(getattr(route, "name", None) == ACTION_GUARD for route in app.router.routes):
         return
