@@ -24,10 +24,11 @@ from chainlit.user import PersistedUser
 
 from agent.recommender import Reply
 from agent.trace import Stage
-from catalog.errors import RecbotError
+from catalog.errors import NotYourConversation, RecbotError
 from ui.auth import Authenticator, ensure_auth_secret
 from ui.cards import apply_feedback, card, cards_props
 from ui.datalayer import RecbotDataLayer, async_database_url
+from ui.requester import identify_http_requests
 from ui.runtime import AppRuntime, ChatPrefs
 from ui.sessions import SessionPolicy
 from ui.settings import WebSettings
@@ -97,7 +98,20 @@ async def shutdown() -> None:
 
 @cl.data_layer
 def data_layer() -> RecbotDataLayer:
-    return RecbotDataLayer(async_database_url(settings.resolved_database_url))
+    """The chat history, each thread its owner's only (``ui/requester.py`` tells who asks over
+    HTTP); deleting a thread also deletes the agent's memory of it, as its owner."""
+    from chainlit.server import app as chainlit_server
+
+    async def forget_memory(thread_id: str, owner: str) -> None:
+        app = await runtime()
+        try:
+            await app.recommender.aforget(thread_id, user_id=await app.user_id_for(owner))
+        except NotYourConversation:  # the same id names someone else's memory: it stays
+            log.warning("thread %s deleted; its agent memory is another user's, kept", thread_id)
+
+    identify_http_requests(chainlit_server)
+    url = async_database_url(settings.resolved_database_url)
+    return RecbotDataLayer(url, on_delete_thread=forget_memory)
 
 
 # the token a sign-in returns carries the identity's session version (see ui/sessions.py)
