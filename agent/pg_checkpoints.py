@@ -93,6 +93,16 @@ async def async_checkpointer(settings: Settings) -> Any:
     return await async_sqlite_checkpointer(settings.checkpoint_path)
 
 
+async def aping(saver: Any) -> None:
+    """One round trip to where an async saver keeps conversations; raises when it can't."""
+    if hasattr(saver.conn, "connection"):  # a psycopg pool
+        async with saver.conn.connection() as connection:
+            await connection.execute("SELECT 1")
+    else:  # an aiosqlite connection
+        async with saver.conn.execute("SELECT 1") as cursor:
+            await cursor.fetchone()
+
+
 async def aclose(saver: Any) -> None:
     """Close what an async saver holds: an aiosqlite connection or a psycopg pool."""
     await saver.conn.close()

@@ -38,6 +38,9 @@ class Reply(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     llm: Usage = Field(default_factory=Usage)
     thread_id: str | None = None
+    # for the operators' metrics and logs, not part of the JSON (DESIGN §5)
+    fallbacks: list[str] = Field(default_factory=list, exclude=True)  # "stage: why"
+    guard_dropped: int = Field(default=0, exclude=True)  # LLM answers the guard refused
 
 
 class Recommender:
@@ -104,6 +107,8 @@ class Recommender:
             timings_ms=timings,
             llm=llm,
             thread_id=thread,
+            fallbacks=list(state.get("llm_fallbacks") or []),
+            guard_dropped=len(getattr(state.get("guard"), "dropped", ())),
         )
 
     def reply(

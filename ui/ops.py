@@ -146,7 +146,7 @@ def install(app: Any, checks: Callable[[], Iterable[tuple[str, Check]]], metrics
     from fastapi import Response
     from fastapi.responses import JSONResponse
 
-    if any(getattr(route, "name", "").startswith(OPS_ROUTES) for route in app.router.routes):
+    if any(str(getattr(route, "name", "")).startswith(OPS_ROUTES) for route in app.router.routes):
         return
 
     async def healthz() -> JSONResponse:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent.pg_checkpoints import aclose, async_checkpointer
+from agent.pg_checkpoints import aclose, aping, async_checkpointer
 from agent.recommender import Recommender
 from agent.settings import Settings
 from catalog.embeddings import Embedder
@@ -68,6 +68,17 @@ class AppRuntime:
         checkpointer = await async_checkpointer(settings)  # SQLite file, or Postgres by URL
         return cls(settings, Recommender(deps, checkpointer), checkpointer)
 
+    async def ping(self) -> None:
+        """A round trip to the app database and to the conversations' store (readiness)."""
+        from sqlalchemy import text
+
+        def app_database() -> None:
+            with self.recommender.deps.users.store.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        await asyncio.to_thread(app_database)
+        await aping(self.checkpointer)
+
     async def close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -81,6 +92,8 @@ class AppRuntime:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
         gone: list[str] = await self.recommender.graph.checkpointer.adelete_idle(cutoff)
+        for thread in gone:  # a forgotten conversation has no owner left either
+            await asyncio.to_thread(self.recommender.owners.release, thread)
         for other in others:
             await other(cutoff)
         if gone:

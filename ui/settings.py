@@ -53,6 +53,11 @@ class WebSettings(Settings):
         description="Failed password sign-ins allowed per name and per client address within "
         "RECBOT_SIGNIN_WINDOW_S; further tries are refused (429) without checking the password.",
     )
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics on /metrics (counts and timings only; keep the "
+        "path on the internal network).",
+    )
     signin_window_s: float = Field(
         default=300.0, gt=0, description="The window, in seconds, the sign-in throttle counts in."
     )

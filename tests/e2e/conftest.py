@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -164,3 +164,38 @@ def server(e2e_home: E2EHome, widget_port: int) -> Iterator[Server]:
         yield srv
     finally:
         srv.stop()
+
+
+@dataclass
+class PostgresHome:
+    """A copy of the e2e home whose app database, chat history and checkpoints are all in a
+    Postgres database of the suite's own server (tests/postgres.py); built into it once."""
+
+    home: E2EHome
+    url: str
+
+    def env(self) -> dict[str, str]:
+        return {"RECBOT_DATABASE_URL": self.url}
+
+
+@pytest.fixture(scope="session")
+def postgres_home(
+    e2e_home: E2EHome, postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresHome]:
+    postgres_server.psql("CREATE DATABASE e2e")
+    home = tmp_path_factory.mktemp("e2e-postgres") / "home"
+    shutil.copytree(e2e_home.home, home, ignore=shutil.ignore_patterns("*.db*", "run"))
+    shared = PostgresHome(
+        E2EHome(home, e2e_home.data_dir, e2e_home.real), postgres_server.url("e2e")
+    )
+    subprocess.run(  # the catalog into Postgres; the embeddings and the ranker are reused
+        [sys.executable, "-m", "ui.cli", "build", "--quiet"],
+        env=shared.home.env(**shared.env()),
+        cwd=ROOT,
+        check=True,
+        timeout=900,
+    )
+    try:
+        yield shared
+    finally:
+        postgres_server.psql("DROP DATABASE IF EXISTS e2e WITH (FORCE)")

@@ -10,16 +10,13 @@ Postgres. The Postgres server is the test suite's own (tests/postgres.py).
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, E2EHome, Server, free_port
+from tests.e2e.conftest import ARTIFACTS, PostgresHome, Server, free_port
 from tests.e2e.test_protocol import (
     FIRST,
     HOW,
@@ -34,29 +31,17 @@ from tests.e2e.test_protocol import (
     poll,
     sign_in,
 )
-from tests.postgres import PostgresServer
 
 
 @pytest.fixture(scope="module")
-def replicas(
-    e2e_home: E2EHome,
-    postgres_server: PostgresServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Server, Server]]:
-    postgres_server.psql("CREATE DATABASE replicas")
-    home = tmp_path_factory.mktemp("replicas") / "home"
-    shutil.copytree(e2e_home.home, home, ignore=shutil.ignore_patterns("*.db*", "run"))
-    shared = E2EHome(home, e2e_home.data_dir, e2e_home.real)
-    url = {"RECBOT_DATABASE_URL": postgres_server.url("replicas")}
-    subprocess.run(  # once, for both: the catalog into Postgres; the embeddings are reused
-        [sys.executable, "-m", "ui.cli", "build", "--quiet"],
-        env=shared.env(**url),
-        cwd=ROOT,
-        check=True,
-        timeout=900,
-    )
+def replicas(postgres_home: PostgresHome) -> Iterator[tuple[Server, Server]]:
     servers = [
-        Server(shared, free_port(), ARTIFACTS / f"e2e-replica-{n}.log", extra_env=url)
+        Server(
+            postgres_home.home,
+            free_port(),
+            ARTIFACTS / f"e2e-replica-{n}.log",
+            extra_env=postgres_home.env(),
+        )
         for n in (1, 2)
     ]
     try:
@@ -66,11 +51,10 @@ def replicas(
     finally:
         for server in servers:
             server.stop()
-        postgres_server.psql("DROP DATABASE IF EXISTS replicas WITH (FORCE)")
 
 
 def test_a_conversation_survives_its_replica_being_killed(
-    replicas: tuple[Server, Server], postgres_server: PostgresServer
+    replicas: tuple[Server, Server], postgres_home: PostgresHome
 ) -> None:
     first, second = replicas
 
@@ -134,7 +118,7 @@ def test_a_conversation_survives_its_replica_being_killed(
 
     # all of it lives in Postgres: no SQLite file next to the shared artifacts holds any of it
     assert not list(first.home.home.glob("*.db")), list(first.home.home.glob("*.db"))
-    engine = sqlalchemy.create_engine(postgres_server.url("replicas"))
+    engine = sqlalchemy.create_engine(postgres_home.url)
     try:
         with engine.connect() as connection:
             saved = connection.execute(

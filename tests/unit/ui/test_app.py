@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -562,3 +564,28 @@ def test_a_message_too_long_to_read_gets_a_plain_answer_and_no_turn(harness: Har
     assert harness.state().get("messages", []) == []  # the agent never read it
     harness.say("something like Toy Story")  # the chat goes on
     assert harness.emitter.cards()
+
+
+def test_someone_elses_conversation_is_refused_in_plain_words(
+    harness: Harness, agent_deps: Deps
+) -> None:
+    harness.app._runtime.recommender.reply("something like Heat", thread_id="thread-1", user_id=7)
+    harness.run(harness.app.on_chat_start)
+    harness.say("more please")
+    last = harness.emitter.messages()[-1]
+    assert last["output"].startswith("This conversation belongs to someone else")
+    assert harness.emitter.cards() == {}
+
+
+def test_each_turn_is_counted_and_logged_in_one_line_without_its_text(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    metrics = harness.app.METRICS
+    before = metrics.turns.labels("recommend")._value.get()
+    harness.run(harness.app.on_chat_start)
+    with caplog.at_level(logging.INFO, logger="recbot.turn"):
+        harness.say("something like Toy Story")
+    assert metrics.turns.labels("recommend")._value.get() == before + 1
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "recbot.turn"]
+    assert line["action"] == "recommend" and line["thread"] == "thread-1"
+    assert line["ms"] > 0 and "text" not in line and "Toy Story" not in caplog.text
