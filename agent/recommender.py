@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -70,6 +71,14 @@ class Recommender:
         from agent.wiring import build_deps
 
         return cls(build_deps(settings or Settings(), **kwargs), checkpointer)
+
+    def close(self) -> None:
+        """Let go of the connections a synchronous checkpointer and the app database hold (a
+        terminal command ending); the web app closes its async checkpointer itself."""
+        close = getattr(getattr(self.checkpointer, "conn", None), "close", None)
+        if close is not None and not inspect.iscoroutinefunction(close):
+            close()
+        self.deps.users.store.close()
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}

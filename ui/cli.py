@@ -252,14 +252,15 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _recommender(ctx: Context, *, persistent: bool) -> Any:
-    """The agent; ``persistent``: its memory in the checkpoint file and whose each conversation
-    is in the app database (``recbot chat``), else both in memory (``recbot ask``)."""
-    from agent.persistence import sqlite_checkpointer
+    """The agent; ``persistent``: its memory in the checkpoint file (or Postgres, by
+    ``RECBOT_DATABASE_URL``) and whose each conversation is in the app database
+    (``recbot chat``), else both in memory (``recbot ask``)."""
+    from agent.pg_checkpoints import checkpointer
     from agent.recommender import Recommender
     from agent.wiring import build_deps
 
     settings = ctx.settings
-    saver = sqlite_checkpointer(settings.checkpoint_path) if persistent else None
+    saver = checkpointer(settings) if persistent else None
     return Recommender(build_deps(settings, embedder=ctx.fixed_embedder), saver)
 
 
@@ -269,9 +270,16 @@ def _render(reply: Any) -> str:
 
 def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     """A terminal REPL over one persisted conversation (``--thread`` resumes it)."""
+    recommender = _recommender(ctx, persistent=True)
+    try:
+        return _chat(recommender, args)
+    finally:
+        recommender.close()
+
+
+def _chat(recommender: Any, args: argparse.Namespace) -> int:
     import uuid
 
-    recommender = _recommender(ctx, persistent=True)
     thread = args.thread or uuid.uuid4().hex[:12]
     if args.thread:  # someone else's conversation: a plain message and exit code 1
         recommender.ensure_access(thread, args.user)

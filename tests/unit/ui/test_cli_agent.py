@@ -93,3 +93,27 @@ def test_chat_repl_with_feedback_and_resume(
     monkeypatch.setattr("sys.stdin", io.StringIO("something newer\n"))
     assert main(["chat", "--thread", "abc", "-k", "3"], embedder=built) == 0
     assert "Newer ones, then:" in capsys.readouterr().out
+
+
+def test_chat_keeps_everything_in_postgres_when_the_url_says_so(
+    movielens_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    postgres_url: str,
+) -> None:
+    """RECBOT_DATABASE_URL=postgresql+psycopg://…: the catalog, the owners and the agent's
+    memory all go to Postgres (tests/postgres.py), and a second process resumes from there."""
+    monkeypatch.setenv("RECBOT_DATA_DIR", str(movielens_dir))
+    monkeypatch.setenv("RECBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RECBOT_RANKER_EPOCHS", "2")
+    monkeypatch.setenv("RECBOT_DATABASE_URL", postgres_url)
+    embedder = BagOfWordsEmbedder()
+    assert main(["build", "--quiet"], embedder=embedder) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("I loved Toy Story\n/no 1\n/quit\n"))
+    assert main(["chat", "--thread", "pg", "-k", "3"], embedder=embedder) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("something newer\n"))
+    capsys.readouterr()
+    assert main(["chat", "--thread", "pg", "-k", "3"], embedder=embedder) == 0
+    assert "Newer ones, then:" in capsys.readouterr().out
+    assert not list((tmp_path / "home").glob("*.db")), "a SQLite file was written"
