@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import chainlit as cl
@@ -47,6 +48,7 @@ from ui.words import (
 
 log = logging.getLogger("recbot.ui")
 CARDS = "Recommendations"  # public/elements/Recommendations.jsx
+SOCKET_PACKET_BYTES = 2 * 1024 * 1024  # a pasted megabyte gets an answer (_accept_long_pastes)
 FEEDBACK_KINDS = ("liked", "rejected", "seen")
 STARTERS = [
     ("Like Inception, but lighter", "Something like Inception, but less depressing"),
@@ -79,8 +81,15 @@ async def runtime() -> AppRuntime:
     async with _runtime_lock:
         if _runtime is None:
             _runtime = await AppRuntime.start(settings)
-            _runtime.keep_forgetting()  # RECBOT_RETENTION_DAYS: at start, then hourly
+            _runtime.keep_forgetting(_forget_idle_history)  # RECBOT_RETENTION_DAYS
     return _runtime
+
+
+async def _forget_idle_history(cutoff: datetime) -> None:
+    """Retention's part in the chat history: the threads with no message since ``cutoff``."""
+    layer = get_data_layer()
+    if isinstance(layer, RecbotDataLayer):
+        await layer.erase_idle_threads(cutoff)
 
 
 @cl.on_app_startup
@@ -220,6 +229,18 @@ async def _store_thread_settings() -> None:
 def _prefs() -> ChatPrefs:
     prefs = cl.user_session.get("prefs")
     return prefs if isinstance(prefs, ChatPrefs) else ChatPrefs.from_panel({}, settings)
+
+
+def _accept_long_pastes() -> None:
+    """Let socket.io packets up to SOCKET_PACKET_BYTES reach the chat. At engine.io's default
+    (1 MB) a longer paste closed the socket and vanished without a word; now ``on_message``
+    answers it with a "too long" note (the message length limit is far below either)."""
+    from chainlit.server import sio
+
+    sio.eio.max_http_buffer_size = SOCKET_PACKET_BYTES
+
+
+_accept_long_pastes()
 
 
 @cl.on_message

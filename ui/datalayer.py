@@ -694,6 +694,20 @@ class RecbotDataLayer(BaseDataLayer):
                 for what, statement in statements.items()
             }
 
+    async def erase_idle_threads(self, cutoff: datetime) -> int:
+        """Delete the threads with no message since ``cutoff``, with their steps, elements and
+        feedback, whoever asks (retention, ``RECBOT_RETENTION_DAYS``: ui/runtime.py); how many."""
+        since = cutoff.astimezone(UTC).replace(tzinfo=None)  # rows hold naive UTC
+        idle = select(ThreadRow.id).where(ThreadRow.updated_at < since)
+        steps = select(StepRow.id).where(StepRow.thread_id.in_(idle))
+        rated = or_(FeedbackRow.for_id.in_(steps), FeedbackRow.thread_id.in_(idle))
+        async with self._session("delete idle threads from", write=True) as session:
+            await session.execute(delete(FeedbackRow).where(rated))
+            await session.execute(delete(ElementRow).where(ElementRow.thread_id.in_(idle)))
+            await session.execute(delete(StepRow).where(StepRow.thread_id.in_(idle)))
+            gone = await session.execute(delete(ThreadRow).where(ThreadRow.updated_at < since))
+            return cast("CursorResult[Any]", gone).rowcount
+
     async def build_debug_url(self) -> str:
         return ""
 

@@ -20,6 +20,7 @@ import pytest
 import socketio
 
 TIMEOUT_S = 60
+CONNECT_TIMEOUT_S = 20  # a browser's socket.io client waits this long (python-socketio: 1 s)
 CARDS = "Recommendations"
 HOW = "How I chose these"  # the one step under an answer
 K = 3  # small, so the generated catalog has picks left for three turns
@@ -76,6 +77,7 @@ class Chat:
             auth={**auth, "chatProfile": None, "threadId": thread_id},
             transports=["websocket"],
             socketio_path="/ws/socket.io",
+            wait_timeout=CONNECT_TIMEOUT_S,
         )
         await self.sio.emit("connection_successful")  # what starts or resumes the chat
         if thread_id:  # on_chat_resume runs before resume_thread is sent

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
 
 from agent.context import Deps
 from agent.recommender import Recommender
@@ -59,3 +62,31 @@ def test_the_server_sweeps_at_start_and_stops_with_it(agent_deps: Deps) -> None:
     off = _runtime(agent_deps, days=0)
     off.keep_forgetting()  # returns before it would need a running loop
     assert off._sweeper is None  # retention off: no task at all
+
+
+def test_the_chat_history_of_idle_threads_is_erased(tmp_path: Path) -> None:
+    from ui.datalayer import ElementRow, RecbotDataLayer, StepRow, ThreadRow
+
+    layer = RecbotDataLayer(f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}")
+    now = datetime.now(UTC).replace(tzinfo=None)
+
+    async def scenario() -> tuple[int, list[str], list[str]]:
+        async with layer._session("seed", write=True) as session:
+            for thread, age in (("old", timedelta(days=40)), ("recent", timedelta(days=2))):
+                at = now - age  # backdated rows
+                session.add(ThreadRow(id=thread, created_at=at, updated_at=at, doc={}))
+                session.add(StepRow(id=f"{thread}-step", thread_id=thread, created_at=at, doc={}))
+                session.add(
+                    ElementRow(id=f"{thread}-cards", thread_id=thread, created_at=at, doc={})
+                )
+        erased = await layer.erase_idle_threads(datetime.now(UTC) - timedelta(days=30))
+        async with layer._session("read") as session:
+            threads = list(await session.scalars(select(ThreadRow.id)))
+            left = list(await session.scalars(select(StepRow.id)))
+            left += list(await session.scalars(select(ElementRow.id)))
+        await layer.close()
+        return erased, threads, left
+
+    erased, threads, left = asyncio.run(scenario())
+    assert (erased, threads) == (1, ["recent"])
+    assert sorted(left) == ["recent-cards", "recent-step"]
