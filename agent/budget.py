@@ -46,9 +46,15 @@ class LLMDeadlineError(openai.APITimeoutError):
 
 @dataclass
 class TurnBudget:
-    """The monotonic instant a turn's LLM work must be done by."""
+    """The monotonic instant a turn's LLM work must be done by; ``last_answer``: when the
+    turn's latest LLM answer finished arriving (None before any), what the deadline bounds."""
 
     deadline: float
+    last_answer: float | None = None
+
+    def answered(self) -> None:
+        now = time.monotonic()
+        self.last_answer = now if self.last_answer is None else max(self.last_answer, now)
 
     def remaining(self) -> float:
         """Seconds left (negative once past)."""
@@ -147,6 +153,7 @@ class _DeadlineStream(httpx2.SyncByteStream):
             yield chunk
 
     def close(self) -> None:
+        self._budget.answered()
         self._inner.close()
 
 
@@ -161,6 +168,7 @@ class _AsyncDeadlineStream(httpx2.AsyncByteStream):
             yield chunk
 
     async def aclose(self) -> None:
+        self._budget.answered()
         await self._inner.aclose()
 
 

@@ -152,10 +152,45 @@ class LocalServer:
                 self.stop()
                 raise ConfigurationError(f"the local LLM server did not start: {tail}")
             if self.healthy():
+                self._warm_up(deadline)
                 return
             time.sleep(_POLL_S)
         self.stop()
         raise ConfigurationError(f"the local LLM server did not answer within {timeout_s:.0f} s")
+
+    def _warm_up(self, deadline: float) -> None:
+        """One token of a chat answer: the model is loaded and the build runs on this CPU (a
+        llama.cpp compiled for another processor dies here with SIGILL, not on someone's turn)."""
+        body = {"model": self.alias, "messages": [{"role": "user", "content": "Hi"}]}
+        request = urllib.request.Request(
+            f"{self.base_url}/chat/completions",
+            data=json.dumps({**body, "max_tokens": 1}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=max(1.0, deadline - time.monotonic())):
+                return
+        except (OSError, urllib.error.URLError) as error:
+            code = self._exit_code()
+            self.stop()
+            if code == -4:  # SIGILL
+                raise ConfigurationError(
+                    "the local LLM server stopped on an instruction this CPU lacks: reinstall "
+                    "llama-cpp-python built for any CPU (CMAKE_ARGS=-DGGML_NATIVE=OFF pip "
+                    "install --no-cache-dir --force-reinstall llama-cpp-python)"
+                ) from error
+            raise ConfigurationError(
+                f"the local LLM server failed its first answer: {error}"
+            ) from error
+
+    def _exit_code(self, wait_s: float = 5) -> int | None:
+        """The server's exit code once it has ended (within ``wait_s``), else None."""
+        if self.process is None:
+            return None
+        try:
+            return self.process.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            return None
 
     def healthy(self) -> bool:
         """Whether the server lists its model."""

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         description="Conversations idle this many days are deleted (the agent's memory and "
         "the web chat's history); 0 keeps them until their owner deletes them.",
     )
+    llm_planner: bool = Field(
+        default=True, description="Use the LLM planner when an LLM is configured."
+    )
     llm_rerank: bool = Field(
         default=True, description="Use the LLM reranker when an LLM is configured."
     )

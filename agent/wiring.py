@@ -107,7 +107,11 @@ def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
 
     usage = UsageCounter()
     model = chat_model(settings)
-    planner = LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
+    planner = (
+        LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
+        if settings.llm_planner
+        else None  # the offline rules read every message; the LLM reranks (and may rephrase)
+    )
     return LLMParts(planner, llm_reranker(settings, model, usage), usage, model)
 
 

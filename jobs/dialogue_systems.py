@@ -43,8 +43,11 @@ def recbot_system(
     def answer(sample: DialogueSample, model: ConversationModel) -> list[int]:
         if id(model) not in built:
             built[id(model)] = make(model)
+        counters = built[id(model)].deps.counters
+        before = counters.planner_fallbacks + counters.rerank_fallbacks
         reply = built[id(model)].reply(transcript_of(sample), k=k, must_recommend=True)
-        spent.add(reply.llm.calls, reply.llm.input_tokens + reply.llm.output_tokens)
+        fell_back = counters.planner_fallbacks + counters.rerank_fallbacks > before
+        spent.add(reply.llm.calls, reply.llm.input_tokens + reply.llm.output_tokens, fell_back)
         return [r.item_id for r in reply.recommendations]
 
     answer.llm = spent  # type: ignore[attr-defined]  # read by run_dialogue_benchmark
@@ -58,17 +61,20 @@ class LLMSpend:
     calls: int = 0
     tokens: int = 0
     turns: int = 0
+    fallbacks: int = 0  # turns in which an LLM step took the offline path (failure or deadline)
 
-    def add(self, calls: int, tokens: int) -> None:
+    def add(self, calls: int, tokens: int, fell_back: bool = False) -> None:
         self.calls += calls
         self.tokens += tokens
         self.turns += 1
+        self.fallbacks += int(fell_back)
 
     def per_turn(self) -> dict[str, float]:
         turns = max(self.turns, 1)
         return {
             "llm_calls_per_turn": self.calls / turns,
             "llm_tokens_per_turn": self.tokens / turns,
+            "llm_fallback_rate": self.fallbacks / turns,
         }
 
 

@@ -42,6 +42,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):  # the warm-up answer: one token
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"choices": [{"message": {"content": "Hi"}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
 HTTPServer((args.host, int(args.port)), Handler).serve_forever()
 """
 
@@ -130,6 +138,20 @@ def test_a_server_that_cannot_start_is_a_plain_configuration_error(
         local_llm.LocalServer(fake_llama).start(timeout_s=60)
     with pytest.raises(ConfigurationError, match="no GGUF file"):
         local_llm.LocalServer(tmp_path / "missing.gguf").start()
+
+
+def test_a_server_that_dies_on_its_first_answer_is_caught_at_start(fake_llama: Path) -> None:
+    """A llama.cpp built for another CPU loads the model, then dies on the first token."""
+    main = fake_llama.parent / "site" / "llama_cpp" / "server" / "__main__.py"
+    main.write_text(
+        FAKE_SERVER.replace(
+            "    def do_POST(self):",
+            "    def do_POST(self):\n        import os, signal; os.kill(os.getpid(), signal.SIGILL)",
+            1,
+        )
+    )
+    with pytest.raises(ConfigurationError, match="instruction this CPU lacks"):
+        local_llm.LocalServer(fake_llama).start(timeout_s=60)
 
 
 def test_without_the_extra_the_default_model_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
