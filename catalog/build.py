@@ -2,6 +2,12 @@
 
 Every stage records what it consumed; re-running with unchanged inputs reuses everything and
 finishes in seconds, ``force=True`` rebuilds every stage (the embedding cache included).
+
+Nothing holds the whole catalog in memory (docs/scale.md): the files are read in passes that
+keep per-item numbers (``catalog.stream``), written to the database in chunks
+(``catalog.store_stream``), read back a page at a time for their text and embedded page by page
+into an append-only cache (``catalog.vector_cache``) that an interrupted build resumes from; the
+index is built from that cache, memory-mapped, a chunk at a time.
 """
 
 from __future__ import annotations
@@ -17,15 +23,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from catalog.download import ML_LATEST_SMALL_URL, ensure_movielens
-from catalog.embeddings import Embedder, embed_with_cache
+from catalog.embeddings import (
+    PAGE,
+    Embedder,
+    EmbedReport,
+    adopt_npz_cache,
+    cached_vectors,
+    embed_to_cache,
+)
 from catalog.enrichment import enrichment_fingerprint, read_enriched_texts
 from catalog.errors import ArtifactError, StoreError
 from catalog.index import VectorIndex
-from catalog.loaders import CatalogData, load_directory
 from catalog.store import Store, redact_url
+from catalog.store_stream import stored_items, write_streamed
+from catalog.stream import CatalogSource, scan_catalog
 from catalog.text import item_text
 
 MANIFEST_VERSION = 1
@@ -56,7 +68,8 @@ class BuildConfig:
 
     @property
     def embeddings_path(self) -> Path:
-        return self.artifacts / "embeddings.npz"
+        """The embedding cache (``catalog.vector_cache``); after a build, the vectors in id order."""
+        return self.artifacts / "embeddings.cache"
 
     @property
     def manifest_path(self) -> Path:
@@ -194,20 +207,21 @@ def build(
     stages: dict[str, str] = {}
     with _timed(timings, "load"):
         log(f"Loading the catalog from {data_dir} …")
-        data = load_directory(data_dir, strict=config.strict)
+        source = scan_catalog(data_dir, strict=config.strict)
         log(
-            f"  {len(data.catalog)} items, {len(data.interactions)} interactions. {data.report.summary()}"
+            f"  {len(source)} items, {source.interaction_count} interactions. "
+            f"{source.report.summary()}"
         )
     with _timed(timings, "store"):
-        counts = _store(config, data, log)
+        counts = _store(config, source, log)
         stages["store"] = "built"
     with _timed(timings, "embed"):
-        vectors, reused = _embed(config, data, embedder, enriched, force=force, log=log)
-        stages["embed"] = "reused" if reused == len(data.catalog) else "built"
+        reused = _embed(config, source, embedder, enriched, force=force, log=log)
+        stages["embed"] = "reused" if reused == len(source) else "built"
     with _timed(timings, "index"):
         index = VectorIndex.build(
-            np.asarray(data.catalog.ids, dtype=np.int64),
-            vectors,
+            source.ids,
+            cached_vectors(config.embeddings_path, embedder.dim),
             model_name=embedder.model_name,
             kind=config.index_kind,
             hnsw_threshold=config.hnsw_threshold,
@@ -221,7 +235,7 @@ def build(
         pipeline=PIPELINE_VERSION,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data_dir=str(data_dir),
-        data_format=data.format,
+        data_format=source.files.format,
         data_hash=data_hash,
         database_url=redact_url(config.database_url),
         model_name=embedder.model_name,
@@ -233,10 +247,10 @@ def build(
         },
         counts={
             **counts,
-            "skipped_rows": data.report.skipped_total,
-            "enriched": sum(1 for item_id in data.catalog.ids if item_id in enriched),
+            "skipped_rows": source.report.skipped_total,
+            "enriched": sum(1 for item_id in enriched if item_id in source.known),
         },
-        load_report=data.report.summary(),
+        load_report=source.report.summary(),
         timings_s=timings,
         stages=stages,
         enrichment_hash=enrichment_hash,
@@ -245,11 +259,11 @@ def build(
     return manifest
 
 
-def _store(config: BuildConfig, data: CatalogData, log: Log) -> dict[str, int]:
+def _store(config: BuildConfig, source: CatalogSource, log: Log) -> dict[str, int]:
     log(f"Writing the database {redact_url(config.database_url)} …")
     store = Store(config.database_url)
     try:
-        report = store.write_catalog(data.catalog, data.interactions)
+        report = write_streamed(store, source)
         counts = store.counts()
     finally:
         store.close()
@@ -262,21 +276,52 @@ def _store(config: BuildConfig, data: CatalogData, log: Log) -> dict[str, int]:
 
 def _embed(
     config: BuildConfig,
-    data: CatalogData,
+    source: CatalogSource,
     embedder: Embedder,
     enriched: dict[int, str],
     *,
     force: bool,
     log: Log,
-) -> tuple[np.ndarray, int]:
-    texts = [item_text(item, enrichment=enriched.get(item.id, "")) for item in data.catalog]
-    with_enrichment = sum(1 for item_id in data.catalog.ids if item_id in enriched)
+) -> int:
+    """Embed every item's text into the cache, in id order; returns how many were reused."""
+    with_enrichment = sum(1 for item_id in enriched if item_id in source.known)
     log(
-        f"Embedding {len(texts)} item texts ({with_enrichment} enriched) with {embedder.model_name} …"
+        f"Embedding {len(source)} item texts ({with_enrichment} enriched) with "
+        f"{embedder.model_name} …"
     )
-    result = embed_with_cache(embedder, texts, config.embeddings_path, use_cache=not force)
+    adopt_npz_cache(config.artifacts / "embeddings.npz", config.embeddings_path, embedder.dim)
+    store = Store(config.database_url, create=False)
+    page = int(getattr(embedder, "page_size", PAGE))  # a Ray embedder wants bigger pages
+    started, shown = time.perf_counter(), [0.0]
+
+    def texts() -> Iterator[list[str]]:
+        done = 0
+        for items in stored_items(store, page):
+            expected = source.ids[done : done + len(items)]
+            if len(items) != len(expected) or (expected != [i.id for i in items]).any():
+                raise StoreError("the items in the database changed during the build; build again")
+            done += len(items)
+            yield [item_text(item, enrichment=enriched.get(item.id, "")) for item in items]
+        if done != len(source):
+            raise StoreError("the items in the database changed during the build; build again")
+
+    def progress(report: EmbedReport) -> None:
+        elapsed = time.perf_counter() - started
+        if elapsed - shown[0] >= 30 or report.count == len(source):
+            shown[0] = elapsed
+            rate = report.embedded / elapsed if elapsed else 0.0
+            log(
+                f"  {report.count}/{len(source)}: reused {report.reused}, embedded {report.embedded} ({rate:.0f}/s)"
+            )
+
+    try:
+        result = embed_to_cache(
+            embedder, texts(), config.embeddings_path, use_cache=not force, log=progress
+        )
+    finally:
+        store.close()
     log(f"  reused {result.reused}, embedded {result.embedded}")
-    return result.vectors, result.reused
+    return result.reused
 
 
 def load_manifest(config: BuildConfig) -> Manifest:

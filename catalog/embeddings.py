@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from catalog.vector_cache import (
+    VectorCache,
+    VectorFileWriter,
+    key_of,
+    keys_array,
+    read_records,
+)
 
 
 class Embedder(Protocol):
@@ -74,8 +81,8 @@ class SentenceTransformerEmbedder:
 
 
 def text_key(model_name: str, text: str) -> str:
-    """Cache key of one text's vector: the model and the exact text."""
-    return hashlib.sha256(f"{model_name}\x00{text}".encode()).hexdigest()[:32]
+    """Cache key of one text's vector: the model and the exact text (hex)."""
+    return key_of(model_name, text).hex()
 
 
 @dataclass(frozen=True)
@@ -85,40 +92,105 @@ class EmbeddingResult:
     embedded: int
 
 
+@dataclass(frozen=True)
+class EmbedReport:
+    """How many texts a streamed embedding covered, took from the cache and embedded."""
+
+    count: int
+    reused: int
+    embedded: int
+
+
+PAGE = 4_096  # texts looked up, embedded and appended to the cache together
+
+
 def embed_with_cache(
     embedder: Embedder, texts: Sequence[str], cache_path: Path, *, use_cache: bool = True
 ) -> EmbeddingResult:
-    """Embed texts, reusing vectors cached by text hash at ``cache_path`` (an ``.npz`` file).
+    """Embed texts, reusing vectors cached by text hash at ``cache_path``, all in memory.
 
-    Only texts whose hash is not cached are embedded; the cache is rewritten atomically with the
-    vectors of exactly these texts, so it never grows without bound.
+    Only texts whose hash is not cached are embedded; afterwards the cache holds the vectors of
+    exactly these texts, in their order, so it never grows without bound.
     """
-    keys = [text_key(embedder.model_name, text) for text in texts]
-    cached = _read_cache(cache_path, embedder.dim) if use_cache else {}
-    missing = sorted({i for i, key in enumerate(keys) if key not in cached})
-    fresh = embedder.embed([texts[i] for i in missing])
-    by_key = dict(cached)
-    by_key.update({keys[i]: fresh[row] for row, i in enumerate(missing)})
-    vectors = np.stack([by_key[key] for key in keys]) if keys else np.zeros((0, embedder.dim))
-    _write_cache(cache_path, keys, vectors)
-    return EmbeddingResult(vectors.astype(np.float32), len(keys) - len(missing), len(missing))
+    pages = (texts[start : start + PAGE] for start in range(0, len(texts), PAGE))
+    report = embed_to_cache(embedder, pages, cache_path, use_cache=use_cache)
+    vectors = np.array(read_records(cache_path, embedder.dim)["vector"], dtype=np.float32)
+    return EmbeddingResult(vectors.reshape(-1, embedder.dim), report.reused, report.embedded)
 
 
-def _read_cache(path: Path, dim: int) -> dict[str, np.ndarray]:
-    if not path.exists():
-        return {}
+def embed_to_cache(
+    embedder: Embedder,
+    pages: Iterable[Sequence[str]],
+    cache_path: Path,
+    *,
+    use_cache: bool = True,
+    log: Callable[[EmbedReport], None] | None = None,
+) -> EmbedReport:
+    """Embed pages of texts so that ``cache_path`` ends holding their vectors, in order.
+
+    Cached vectors are reused; each page's new vectors are appended to the cache before the next
+    page starts, so an interrupted run keeps them and the next run embeds only the rest. At the end
+    the cache is rewritten with exactly these texts' records (:func:`cached_vectors` reads them,
+    in order, without loading them). Memory stays at one page.
+    """
+    count = reused = 0
+    writer = VectorFileWriter(cache_path, embedder.dim)
     try:
-        with np.load(path) as data:
-            keys, vectors = data["keys"], data["vectors"]
+        with VectorCache(cache_path, embedder.dim, fresh=not use_cache) as cache:
+            for page in pages:
+                keys = keys_array([key_of(embedder.model_name, text) for text in page])
+                vectors, embedded = _page_vectors(embedder, cache, page, keys)
+                writer.write(keys, vectors)
+                count += len(page)
+                reused += len(page) - embedded
+                if log is not None:
+                    log(EmbedReport(count, reused, count - reused))
+        writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+    return EmbedReport(count, reused, count - reused)
+
+
+def _page_vectors(
+    embedder: Embedder, cache: VectorCache, page: Sequence[str], keys: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The page's vectors (len(page), d) and how many were embedded: cached ones are read,
+    missing ones embedded and appended to the cache."""
+    rows = cache.lookup(keys)
+    vectors = np.empty((len(page), embedder.dim), dtype=np.float32)
+    hit = rows >= 0
+    vectors[hit] = cache.vectors(rows[hit])
+    missing = np.flatnonzero(~hit)
+    if len(missing):
+        fresh = np.asarray(embedder.embed([page[i] for i in missing.tolist()]), dtype=np.float32)
+        if fresh.shape != (len(missing), embedder.dim):
+            raise ValueError(
+                f"{embedder.model_name} returned vectors of shape {fresh.shape} for "
+                f"{len(missing)} texts, expected ({len(missing)}, {embedder.dim})"
+            )
+        cache.append(keys[missing], fresh)
+        vectors[missing] = fresh
+    return vectors, len(missing)
+
+
+def cached_vectors(cache_path: Path, dim: int) -> np.ndarray:
+    """The vectors of the cache at ``cache_path`` in record order, memory-mapped. (n, dim)"""
+    return read_records(cache_path, dim)["vector"]
+
+
+def adopt_npz_cache(npz_path: Path, cache_path: Path, dim: int) -> None:
+    """Carry the vectors of an ``embeddings.npz`` cache (recbot before streamed builds) into the
+    cache at ``cache_path`` once and remove it, so upgrading does not re-embed the catalog."""
+    if cache_path.exists() or not npz_path.exists():
+        return
+    try:
+        with np.load(npz_path) as data:
+            keys, vectors = data["keys"], data["vectors"].astype(np.float32)
+        usable = vectors.ndim == 2 and vectors.shape[1] == dim and len(keys) == len(vectors)
     except (OSError, ValueError, KeyError):
-        return {}  # a damaged cache only costs time: everything is embedded again
-    if vectors.ndim != 2 or vectors.shape[1] != dim or len(keys) != len(vectors):
-        return {}
-    return {str(key): vectors[i] for i, key in enumerate(keys)}
-
-
-def _write_cache(path: Path, keys: list[str], vectors: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, keys=np.array(keys, dtype=str), vectors=vectors.astype(np.float32))
-    os.replace(tmp, path)
+        usable = False  # a damaged old cache only costs time
+    if usable:
+        with VectorCache(cache_path, dim, fresh=True) as cache:
+            cache.append(keys_array([bytes.fromhex(str(key)) for key in keys]), vectors)
+    npz_path.unlink()

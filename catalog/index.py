@@ -47,6 +47,9 @@ SELECTIVE_FRACTION = 0.02
 SELECTIVE_MAX_IDS = 2048
 
 _NORM_TOLERANCE = 1e-3
+# Rows checked and added at a time, so a memory-mapped matrix (catalog.vector_cache) is never
+# copied whole: 65 536 × 384 float32 is 96 MB.
+ADD_CHUNK = 65_536
 # faiss 1.15's bundled stubs lack SearchParametersHNSW and the ``sel=`` keyword; both exist at
 # runtime (the SWIG wrappers), so those calls go through this untyped alias.
 _faiss: Any = faiss
@@ -124,7 +127,7 @@ class VectorIndex:
         records the kind and why. Rows that are not unit length are rejected, not normalised:
         embedders promise unit vectors, so another length means a bug upstream.
         """
-        ids, vectors = _checked_input(ids, vectors)
+        ids, vectors = _checked_input(ids, vectors)  # read a chunk at a time: may be a memmap
         if not model_name:
             raise ValueError("model_name must name the embedding model")
         params: dict[str, Any] = {
@@ -155,7 +158,9 @@ class VectorIndex:
         index = faiss.IndexIDMap2(base)
         base.this.disown()  # the id map owns its index from here on
         index.own_fields = True
-        index.add_with_ids(vectors, ids)
+        for start in range(0, n, ADD_CHUNK):  # one chunk in memory; HNSW links each as it comes
+            block = np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32)
+            index.add_with_ids(block, ids[start : start + ADD_CHUNK])
         info = {
             "format_version": FORMAT_VERSION,
             "model_name": model_name,
@@ -342,12 +347,14 @@ def _checked_input(ids: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np
         raise ValueError("vectors must be a float32 numpy array")
     if vectors.ndim != 2 or vectors.shape[0] != len(ids) or vectors.shape[1] < 1:
         raise ValueError(f"vectors must have shape ({len(ids)}, d), got {vectors.shape}")
-    if not np.all(np.isfinite(vectors)):
-        raise ValueError("vectors contain NaN or infinite values")
-    norms = np.linalg.norm(vectors, axis=1)
-    if np.any(np.abs(norms - 1.0) > _NORM_TOLERANCE):
-        raise ValueError("vectors must be L2-normalised (unit length rows)")
-    return ids, np.ascontiguousarray(vectors)
+    for start in range(0, len(vectors), ADD_CHUNK):
+        block = vectors[start : start + ADD_CHUNK]
+        if not np.all(np.isfinite(block)):
+            raise ValueError("vectors contain NaN or infinite values")
+        norms = np.linalg.norm(block, axis=1)
+        if np.any(np.abs(norms - 1.0) > _NORM_TOLERANCE):
+            raise ValueError("vectors must be L2-normalised (unit length rows)")
+    return ids, vectors
 
 
 def _read_sidecar(path: Path) -> dict[str, Any]:

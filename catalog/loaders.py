@@ -13,7 +13,7 @@ import csv
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -28,6 +28,8 @@ NO_GENRES = "(no genres listed)"
 _MAX_ID = 2**63 - 1  # FAISS and numpy store ids as int64; -1 is FAISS's "no result"
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _Record = Mapping[str, Any]
+MOVIE_COLUMNS = ("movieId", "title")  # required in movies.csv
+ITEM_COLUMNS = ("id", "title")  # required in the generic items file
 
 
 @dataclass
@@ -79,9 +81,20 @@ class CatalogData:
     format: CatalogFormat
 
 
-def load_directory(directory: str | Path, *, strict: bool = False) -> CatalogData:
-    """Load the catalog in ``directory``, telling MovieLens (``movies.csv``) from the generic
-    format (``items.csv`` or ``items.jsonl``, with optional ``interactions.csv``/``.jsonl``)."""
+@dataclass(frozen=True)
+class CatalogFiles:
+    """The files of a catalog directory, by role (None when absent or not of the format)."""
+
+    format: CatalogFormat
+    items: Path  # movies.csv, items.csv or items.jsonl
+    interactions: Path | None  # ratings.csv (required for MovieLens), interactions.csv/.jsonl
+    tags: Path | None = None  # MovieLens tags.csv
+    overviews: Path | None = None  # MovieLens overviews.csv
+
+
+def locate_catalog(directory: str | Path) -> CatalogFiles:
+    """Tell MovieLens (``movies.csv``) from the generic format (``items.csv`` or ``items.jsonl``,
+    with optional ``interactions.csv``/``.jsonl``) and find the files; DataError when neither."""
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(f"catalog directory {directory} does not exist or is not a directory")
@@ -89,7 +102,7 @@ def load_directory(directory: str | Path, *, strict: bool = False) -> CatalogDat
     if (directory / "movies.csv").is_file():
         if items:
             raise DataError(f"{directory} holds both movies.csv and {items[0].name}: keep one")
-        return load_movielens(directory, strict=strict)
+        return _movielens_files(directory)
     if not items:
         raise DataError(
             f"no catalog found in {directory}: looked for movies.csv (MovieLens) or "
@@ -99,7 +112,39 @@ def load_directory(directory: str | Path, *, strict: bool = False) -> CatalogDat
     for found in (items, interactions):
         if len(found) > 1:
             raise DataError(f"{directory} holds both {found[0].name} and {found[1].name}: keep one")
-    return load_generic(items[0], interactions[0] if interactions else None, strict=strict)
+    return _generic_files(items[0], interactions[0] if interactions else None)
+
+
+def load_directory(directory: str | Path, *, strict: bool = False) -> CatalogData:
+    """Load the catalog in ``directory`` (see :func:`locate_catalog`), all of it in memory;
+    ``catalog.stream`` reads one too large for that in passes."""
+    files = locate_catalog(directory)
+    if files.format == "movielens":
+        return load_movielens(files.items.parent, strict=strict)
+    return load_generic(files.items, files.interactions, strict=strict)
+
+
+def _movielens_files(directory: Path) -> CatalogFiles:
+    for name in ("movies.csv", "ratings.csv"):
+        if not (directory / name).is_file():
+            raise DataError(f"{directory} is not a MovieLens folder: {name} is missing")
+    tags, overviews = directory / "tags.csv", directory / "overviews.csv"
+    return CatalogFiles(
+        "movielens",
+        directory / "movies.csv",
+        directory / "ratings.csv",
+        tags if tags.is_file() else None,
+        overviews if overviews.is_file() else None,
+    )
+
+
+def _generic_files(items_path: Path, interactions_path: Path | None) -> CatalogFiles:
+    for path in [items_path] + ([interactions_path] if interactions_path else []):
+        if path.suffix.lower() not in (".csv", *_JSONL_SUFFIXES):
+            raise DataError(f"{path}: unsupported file type; use .csv or .jsonl")
+        if not path.is_file():
+            raise DataError(f"{path} does not exist")
+    return CatalogFiles("generic", items_path, interactions_path)
 
 
 def load_movielens(
@@ -110,21 +155,19 @@ def load_movielens(
     most frequent user tags (case-folded, ties alphabetical), at most ``max_tags``."""
     if max_tags < 0:
         raise ValueError("max_tags must be >= 0")
-    directory = Path(directory)
-    for name in ("movies.csv", "ratings.csv"):
-        if not (directory / name).is_file():
-            raise DataError(f"{directory} is not a MovieLens folder: {name} is missing")
+    files = _movielens_files(Path(directory))
+    assert files.interactions is not None  # ratings.csv, checked above
     report = LoadReport()
-    movies = _Input(directory / "movies.csv", report, strict)
-    drafts = _load_items(movies, ("movieId", "title"), _parse_movie)
-    ratings = _Input(directory / "ratings.csv", report, strict)
+    movies = _Input(files.items, report, strict)
+    drafts = _load_items(movies, MOVIE_COLUMNS, _parse_movie)
+    ratings = _Input(files.interactions, report, strict)
     interactions, stats = _load_interactions(ratings, _MOVIELENS_RATINGS, drafts)
     inputs = [movies, ratings]
-    if (directory / "tags.csv").is_file():
-        inputs.append(_Input(directory / "tags.csv", report, strict))
+    if files.tags:
+        inputs.append(_Input(files.tags, report, strict))
         _load_tags(inputs[-1], drafts, max_tags)
-    if (directory / "overviews.csv").is_file():
-        inputs.append(_Input(directory / "overviews.csv", report, strict))
+    if files.overviews:
+        inputs.append(_Input(files.overviews, report, strict))
         _load_overviews(inputs[-1], drafts)
     catalog = _build_catalog(drafts, stats)
     return CatalogData(catalog, interactions, report, [i.path for i in inputs], "movielens")
@@ -138,15 +181,11 @@ def load_generic(
 ) -> CatalogData:
     """Load a catalog in the generic format from an items file and optional interactions file,
     each ``.csv`` or ``.jsonl`` (see ``docs/catalog-format.md``)."""
-    paths = [Path(items_path)] + ([Path(interactions_path)] if interactions_path else [])
-    for path in paths:
-        if path.suffix.lower() not in (".csv", *_JSONL_SUFFIXES):
-            raise DataError(f"{path}: unsupported file type; use .csv or .jsonl")
-        if not path.is_file():
-            raise DataError(f"{path} does not exist")
+    files = _generic_files(Path(items_path), Path(interactions_path) if interactions_path else None)
+    paths = [files.items] + ([files.interactions] if files.interactions else [])
     report = LoadReport()
     items = _Input(paths[0], report, strict)
-    drafts = _load_items(items, ("id", "title"), _parse_generic_item)
+    drafts = _load_items(items, ITEM_COLUMNS, _parse_generic_item)
     interactions: list[Interaction] = []
     stats = _ItemStats()
     if len(paths) > 1:
@@ -407,20 +446,30 @@ def _load_items(
     required: Sequence[str],
     parse: Callable[[_Record], tuple[int, _Draft]],
 ) -> dict[int, _Draft]:
-    drafts: dict[int, _Draft] = {}
+    return dict(_iter_items(source, required, parse))
+
+
+def _iter_items(
+    source: _Input,
+    required: Sequence[str],
+    parse: Callable[[_Record], tuple[int, _Draft]],
+) -> Iterator[tuple[int, _Draft]]:
+    """(id, draft) of each usable item row, in file order, the first of a duplicated id only;
+    the whole-file checks run when the file is exhausted."""
+    seen: set[int] = set()
     for line, record in source.rows(required):
         try:
             item_id, draft = parse(record)
-            if item_id in drafts:
+            if item_id in seen:
                 raise _Rejected("duplicate item id", f"{item_id} (the first one is kept)")
         except _Rejected as problem:
             source.reject(line, problem)
             continue
-        drafts[item_id] = draft
+        seen.add(item_id)
+        yield item_id, draft
     if not source.report.rows_read.get(source.path.name):
         raise DataError(f"{source.path} has no items")
-    source.require_some(len(drafts))
-    return drafts
+    source.require_some(len(seen))
 
 
 # --- interactions, tags, overviews ----------------------------------------------------------
@@ -448,18 +497,18 @@ class _ItemStats:
         return self.rating_sum[item_id] / count if count else None
 
 
-def _known_item(record: _Record, key: str, drafts: Mapping[int, _Draft]) -> int:
+def _known_item(record: _Record, key: str, known: Container[int]) -> int:
     item_id = _required_int(record, key, "non-integer item id")
-    if item_id not in drafts:
+    if item_id not in known:
         raise _Rejected("unknown item", str(item_id))
     return item_id
 
 
 def _parse_interaction(
-    record: _Record, columns: _InteractionColumns, drafts: Mapping[int, _Draft]
+    record: _Record, columns: _InteractionColumns, known: Container[int]
 ) -> tuple[Interaction, bool]:
     user_id = _required_int(record, columns.user, "non-integer user id")
-    item_id = _known_item(record, columns.item, drafts)
+    item_id = _known_item(record, columns.item, known)
     raw_rating, raw_time = record.get("rating"), record.get("timestamp")
     explicit = not (columns.optional_values and _is_empty(raw_rating))
     rating = _as_float(raw_rating) if explicit else 1.0
@@ -474,56 +523,80 @@ def _parse_interaction(
 def _load_interactions(
     source: _Input, columns: _InteractionColumns, drafts: Mapping[int, _Draft]
 ) -> tuple[list[Interaction], _ItemStats]:
-    required: tuple[str, ...] = (columns.user, columns.item)
-    if not columns.optional_values:
-        required += ("rating", "timestamp")
     interactions: list[Interaction] = []
     stats = _ItemStats()
-    for line, record in source.rows(required):
-        try:
-            interaction, explicit = _parse_interaction(record, columns, drafts)
-        except _Rejected as problem:
-            source.reject(line, problem)
-            continue
+    for interaction, explicit in _iter_interactions(source, columns, drafts):
         interactions.append(interaction)
         stats.popularity[interaction.item_id] += 1
         if explicit:
             stats.rating_sum[interaction.item_id] += interaction.rating
             stats.rated[interaction.item_id] += 1
-    source.require_some(len(interactions))
     return interactions, stats
+
+
+def _iter_interactions(
+    source: _Input, columns: _InteractionColumns, known: Container[int]
+) -> Iterator[tuple[Interaction, bool]]:
+    """Each usable interaction and whether its rating is explicit (it counts in the mean)."""
+    required: tuple[str, ...] = (columns.user, columns.item)
+    if not columns.optional_values:
+        required += ("rating", "timestamp")
+    loaded = 0
+    for line, record in source.rows(required):
+        try:
+            parsed = _parse_interaction(record, columns, known)
+        except _Rejected as problem:
+            source.reject(line, problem)
+            continue
+        loaded += 1
+        yield parsed
+    source.require_some(loaded)
 
 
 def _load_tags(source: _Input, drafts: dict[int, _Draft], max_tags: int) -> None:
     counts: dict[int, Counter[str]] = {}
+    for item_id, tag in _iter_tags(source, drafts):
+        counts.setdefault(item_id, Counter())[tag] += 1
+    for item_id, tags in counts.items():
+        ranked = sorted(tags.items(), key=lambda pair: (-pair[1], pair[0]))
+        drafts[item_id].tags = tuple(tag for tag, _ in ranked[:max_tags])
+
+
+def _iter_tags(source: _Input, known: Container[int]) -> Iterator[tuple[int, str]]:
+    """(item id, case-folded tag) of each usable row of a MovieLens ``tags.csv``."""
+    loaded = 0
     for line, record in source.rows(("movieId", "tag")):
         try:
-            item_id = _known_item(record, "movieId", drafts)
+            item_id = _known_item(record, "movieId", known)
             tag = " ".join(str(record["tag"]).split()).casefold()
             if not tag:
                 raise _Rejected("empty tag")
         except _Rejected as problem:
             source.reject(line, problem)
             continue
-        counts.setdefault(item_id, Counter())[tag] += 1
-    source.require_some(sum(len(c) for c in counts.values()))
-    for item_id, tags in counts.items():
-        ranked = sorted(tags.items(), key=lambda pair: (-pair[1], pair[0]))
-        drafts[item_id].tags = tuple(tag for tag, _ in ranked[:max_tags])
+        loaded += 1
+        yield item_id, tag
+    source.require_some(loaded)
 
 
 def _load_overviews(source: _Input, drafts: dict[int, _Draft]) -> None:
+    for item_id, overview in _iter_overviews(source, drafts):
+        drafts[item_id].overview = overview
+
+
+def _iter_overviews(source: _Input, known: Container[int]) -> Iterator[tuple[int, str]]:
+    """(item id, overview) of each usable row of ``overviews.csv``, the first per item only."""
     seen: set[int] = set()
     for line, record in source.rows(("movieId", "overview")):
         try:
-            item_id = _known_item(record, "movieId", drafts)
+            item_id = _known_item(record, "movieId", known)
             if item_id in seen:
                 raise _Rejected("duplicate overview", f"{item_id} (the first one is kept)")
         except _Rejected as problem:
             source.reject(line, problem)
             continue
         seen.add(item_id)
-        drafts[item_id].overview = str(record["overview"]).strip()
+        yield item_id, str(record["overview"]).strip()
     source.require_some(len(seen))
 
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from catalog.artifacts import open_artifacts
@@ -109,3 +111,27 @@ def test_data_hash_does_not_depend_on_location(tmp_path: Path) -> None:
         _config(tmp_path / "h2", write_movielens(tmp_path / "b")), BagOfWordsEmbedder()
     )
     assert a.data_hash == b.data_hash
+
+
+class _StopsAfter(BagOfWordsEmbedder):
+    """Embeds pages of 4 texts and fails on the third, as a killed build would stop."""
+
+    page_size = 4
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(self.calls) == 2:
+            raise KeyboardInterrupt
+        return super().embed(texts)
+
+
+def test_an_interrupted_build_embeds_only_the_rest(tmp_path: Path, movielens_dir: Path) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    with pytest.raises(KeyboardInterrupt):
+        _quiet_build(config, _StopsAfter())
+    assert Manifest.read(config.manifest_path) is None
+    embedder = BagOfWordsEmbedder()
+    manifest = _quiet_build(config, embedder)
+    assert embedder.embedded_count == 16 - 8  # the two finished pages were kept
+    assert manifest.stages["embed"] == "built" and manifest.counts["items"] == 16
+    fresh = _quiet_build(_config(tmp_path / "other", movielens_dir), BagOfWordsEmbedder())
+    assert fresh.index["faiss_sha256"] == manifest.index["faiss_sha256"]
