@@ -29,6 +29,7 @@ from catalog.errors import NotYourConversation, RecbotError
 from ui.auth import Authenticator, ensure_auth_secret
 from ui.cards import apply_feedback, card, cards_props
 from ui.datalayer import RecbotDataLayer, async_database_url
+from ui.ops import Metrics, TurnRecord, install, observe_turn
 from ui.requester import identify_http_requests
 from ui.runtime import AppRuntime, ChatPrefs
 from ui.sessions import SessionPolicy
@@ -83,6 +84,58 @@ async def runtime() -> AppRuntime:
             _runtime = await AppRuntime.start(settings)
             _runtime.keep_forgetting(_forget_idle_history)  # RECBOT_RETENTION_DAYS
     return _runtime
+
+
+METRICS = Metrics()
+
+
+async def _artifacts_loaded() -> tuple[bool, str]:
+    return _runtime is not None, "still loading"
+
+
+async def _databases_answer() -> tuple[bool, str]:
+    if _runtime is None:
+        return False, "not open yet"
+    await _runtime.ping()
+    layer = get_data_layer()
+    if isinstance(layer, RecbotDataLayer):
+        await layer.ping()
+    return True, ""
+
+
+def _readiness_checks() -> list[tuple[str, Any]]:
+    return [("artifacts", _artifacts_loaded), ("databases", _databases_answer)]
+
+
+def _mount_operations() -> None:
+    """/healthz, /readyz and /metrics on Chainlit's app (docs/deploy.md)."""
+    from chainlit.server import app as server
+
+    install(server, _readiness_checks, METRICS if settings.metrics else None)
+
+
+_mount_operations()
+
+
+def _user_identifier() -> str | None:
+    user = cl.user_session.get("user")
+    return getattr(user, "identifier", None)
+
+
+def _observe(message: cl.Message, reply: Reply | None, error: str | None = None) -> None:
+    """The turn's metrics and its log line (ui/ops.py)."""
+    turn = TurnRecord(
+        thread_id=cl.context.session.thread_id,
+        user_id=cl.user_session.get("user_id"),
+        error=error,
+        text=message.content,
+    )
+    if reply is not None:
+        turn.action, turn.timings_ms = reply.action, reply.timings_ms
+        turn.llm_calls, turn.fallbacks = reply.llm.calls, tuple(reply.fallbacks)
+        turn.input_tokens, turn.output_tokens = reply.llm.input_tokens, reply.llm.output_tokens
+        turn.guard_dropped = reply.guard_dropped
+    observe_turn(METRICS, turn)
 
 
 async def _forget_idle_history(cutoff: datetime) -> None:
@@ -267,15 +320,23 @@ async def on_message(message: cl.Message) -> None:
                 stages.append(event)
             else:
                 reply = event
-    except RecbotError:
+    except NotYourConversation as error:  # someone else's thread id: say so, plainly
+        log.warning("turn refused: thread %s is not %r's", error.thread_id, _user_identifier())
+        _observe(message, None, error=type(error).__name__)
+        await cl.ErrorMessage(content=str(error)).send()
+        return
+    except RecbotError as error:
         log.exception("turn failed")
+        _observe(message, None, error=type(error).__name__)
         await cl.ErrorMessage(content=CANT_ANSWER).send()
         return
     except Exception:
         log.exception("turn failed")
+        _observe(message, None, error="internal")
         await cl.ErrorMessage(content=WENT_WRONG).send()
         return
     if reply is not None:
+        _observe(message, reply)
         await _send_reply(reply, prefs)
         if reply.action == "recommend" and reply.recommendations:
             await _show_how_i_chose(stages, reply)

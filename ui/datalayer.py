@@ -694,6 +694,11 @@ class RecbotDataLayer(BaseDataLayer):
                 for what, statement in statements.items()
             }
 
+    async def ping(self) -> None:
+        """One round trip to the chat history's database (readiness); raises when it can't."""
+        async with self._session("reach") as session:
+            await session.execute(select(1))
+
     async def erase_idle_threads(self, cutoff: datetime) -> int:
         """Delete the threads with no message since ``cutoff``, with their steps, elements and
         feedback, whoever asks (retention, ``RECBOT_RETENTION_DAYS``: ui/runtime.py); how many."""

@@ -34,6 +34,7 @@ def test_conversations_idle_past_the_retention_are_forgotten(agent_deps: Deps) -
     assert asyncio.run(app.forget_idle(history, now=later)) == ["t"]
     assert cutoffs == [soon - timedelta(days=30), later - timedelta(days=30)]
     assert app.recommender.graph.get_state({"configurable": {"thread_id": "t"}}).values == {}
+    assert app.recommender.owners.owner("t") is None  # its owner row goes too
 
 
 def test_zero_days_keeps_everything(agent_deps: Deps) -> None:
