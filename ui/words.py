@@ -77,10 +77,29 @@ def how_i_chose(stages: Iterable[Stage], reply: Reply) -> str:
     return "\n\n".join([*lines, took + "."])
 
 
+SIGN_IN_FAILED = (
+    "Sign in failed: check the name and password. After several failed tries, sign-in pauses "
+    "for a few minutes."
+)
+SIGN_IN_REFUSED = (
+    "Unable to sign in right now. After several failed tries, sign-in pauses for a few "
+    "minutes; please wait and try again."
+)
+
+
 def translations(base: dict[str, Any], *, llm: bool) -> dict[str, Any]:
     """Chainlit's English words with recbot's changes: a step is titled by its own name (not
-    "Used …"), and the footer warns about a language model only when one runs."""
+    "Used …"), the footer warns about a language model only when one runs, and a refused
+    sign-in says that repeated failures make it wait (the throttle answers 429, which the page
+    shows with its default sign-in error)."""
     out = {**base}
+    auth = dict(out.get("auth") or {})
+    login = dict(auth.get("login") or {})
+    errors = dict(login.get("errors") or {})
+    errors["default"] = SIGN_IN_REFUSED
+    errors["credentialsSignin"] = SIGN_IN_FAILED
+    login["errors"], auth["login"] = errors, login
+    out["auth"] = auth
     chat = dict(out.get("chat") or {})
     messages = dict(chat.get("messages") or {})
     messages["status"] = {**(messages.get("status") or {}), "using": "Working on", "used": ""}

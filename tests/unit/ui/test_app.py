@@ -589,3 +589,12 @@ def test_each_turn_is_counted_and_logged_in_one_line_without_its_text(
     (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "recbot.turn"]
     assert line["action"] == "recommend" and line["thread"] == "thread-1"
     assert line["ms"] > 0 and "text" not in line and "Toy Story" not in caplog.text
+
+
+def test_a_refused_sign_in_says_that_repeated_failures_pause_it(app: ModuleType) -> None:
+    from ui.words import translations
+
+    words = translations(app._chainlit_translation("en-US"), llm=False)["auth"]["login"]
+    assert "pauses for a few minutes" in words["errors"]["default"]  # the 429 the throttle sends
+    assert "check the name and password" in words["errors"]["credentialsSignin"]
+    assert words["form"]["actions"]["signin"] == "Sign In"  # Chainlit's other words are kept
