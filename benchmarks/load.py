@@ -2,7 +2,7 @@
 
 Each conversation signs in as a new visitor, opens the chat as the browser does and sends
 ``--turns`` messages (the offline planner unless the home's settings say otherwise), waiting for
-each answer. Reported per concurrency level: p50 / p95 / p99 turn latency (message sent → the
+each answer (and, with ``--think-s``, a person's reading pause between turns). Reported per concurrency level: p50 / p95 / p99 turn latency (message sent → the
 turn's ``task_end``), errors (a failed connect, a turn without an answer or an error message),
 turns per second over the level's wall time, and each replica's resident memory afterwards.
 
@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -87,7 +88,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def conversation(url: str, turns: int, level: Level) -> None:
+async def conversation(url: str, turns: int, level: Level, think_s: float = 0.0) -> None:
     try:
         chat = await Chat(url, await sign_in(url)).open()
     except Exception as error:  # a refused connection counts, the run goes on
@@ -96,6 +97,8 @@ async def conversation(url: str, turns: int, level: Level) -> None:
         return
     try:
         for n in range(turns):
+            if n and think_s:  # a person reads the answer before the next message
+                await asyncio.sleep(think_s * (0.5 + random.random()))
             started = time.perf_counter()
             try:
                 events = await chat.say(MESSAGES[n % len(MESSAGES)])
@@ -113,18 +116,24 @@ async def conversation(url: str, turns: int, level: Level) -> None:
         await chat.close()
 
 
-async def run_level(urls: list[str], count: int, turns: int, level: Level) -> None:
+async def run_level(
+    urls: list[str], count: int, turns: int, level: Level, think_s: float = 0.0
+) -> None:
     started = time.perf_counter()
-    await asyncio.gather(*(conversation(urls[i % len(urls)], turns, level) for i in range(count)))
+    await asyncio.gather(
+        *(conversation(urls[i % len(urls)], turns, level, think_s) for i in range(count))
+    )
     level.wall_s = time.perf_counter() - started
 
 
-def measure(servers: list[Server], levels: list[int], turns: int) -> list[Level]:
+def measure(
+    servers: list[Server], levels: list[int], turns: int, think_s: float = 0.0
+) -> list[Level]:
     urls = [server.url for server in servers]
     out = []
     for count in levels:
         level = Level(count, len(servers))
-        asyncio.run(run_level(urls, count, turns, level))
+        asyncio.run(run_level(urls, count, turns, level, think_s))
         level.rss_mb = [rss_mb(s.process.pid) for s in servers if s.process is not None]
         print(json.dumps(level.row()), flush=True)
         out.append(level)
@@ -146,7 +155,9 @@ def start(home: E2EHome, logs: Path, count: int, **env: str) -> list[Server]:
     return servers
 
 
-def with_postgres(home: E2EHome, logs: Path, levels: list[int], turns: int) -> list[Level]:
+def with_postgres(
+    home: E2EHome, logs: Path, levels: list[int], turns: int, think_s: float
+) -> list[Level]:
     """One and two replicas on a Postgres server started here, the catalog built into it once."""
     base = Path(tempfile.mkdtemp(prefix="recbot-load-pg-"))
     postgres = start_postgres(base)
@@ -166,7 +177,7 @@ def with_postgres(home: E2EHome, logs: Path, levels: list[int], turns: int) -> l
         for replicas in (1, 2):
             servers = start(shared, logs, replicas, **url)
             try:
-                results += measure(servers, levels, turns)
+                results += measure(servers, levels, turns, think_s)
             finally:
                 for server in servers:
                     server.stop()
@@ -205,6 +216,12 @@ def main() -> None:
     parser.add_argument("--levels", default="10,50,100", help="concurrent conversations")
     parser.add_argument("--turns", type=int, default=5, help="turns per conversation")
     parser.add_argument("--replicas", type=int, choices=(1, 2), default=1)
+    parser.add_argument(
+        "--think-s",
+        type=float,
+        default=0.0,
+        help="mean pause between a conversation's turns (uniform 0.5-1.5x); 0: back to back",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     home = home_from_env()
@@ -213,15 +230,19 @@ def main() -> None:
     servers = start(home, logs, 1)
     try:
         (baseline,) = measure(servers, [1], args.turns)
-        results = measure(servers, levels, args.turns) if args.replicas == 1 else []
+        results = measure(servers, levels, args.turns, args.think_s) if args.replicas == 1 else []
     finally:
         for server in servers:
             server.stop()
     if args.replicas == 2:
-        results = with_postgres(home, logs, levels, args.turns)
+        results = with_postgres(home, logs, levels, args.turns, args.think_s)
     report(results, baseline)
     out = ROOT / "results" / f"load-{date.today().isoformat()}.json"
-    rows = {"baseline": baseline.row(), "levels": [lv.row() for lv in results]}
+    rows = {
+        "think_s": args.think_s,
+        "baseline": baseline.row(),
+        "levels": [lv.row() for lv in results],
+    }
     out.write_text(json.dumps(rows, indent=2))
     print(f"\nwritten to {out}")
 
