@@ -342,6 +342,14 @@ def mood_score(
     spec = MOODS.get(canonical_mood(mood) or "") if isinstance(mood, str) else mood
     if spec is None:
         return 0.0
+    return _mood_score(spec, tuple(genres), tuple(tags), overview)
+
+
+# A turn scores a few moods over a thousand candidates, and the next turns meet the same items:
+# the regex work is done once per (mood, item facts). Strings cache their hashes, so a key costs
+# little; 2^17 entries hold every mood of a 10^4-item catalog.
+@lru_cache(maxsize=1 << 17)
+def _mood_score(spec: Mood, genres: tuple[str, ...], tags: tuple[str, ...], overview: str) -> float:
     genre_set = set(genres)
     pattern = _word_pattern(spec.words)
     tag_hits = sum(1 for tag in tags if pattern.search(_normalized(tag)))

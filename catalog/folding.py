@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # Letters NFKD does not decompose into an ASCII base letter.
 _LETTERS = str.maketrans(
@@ -11,6 +12,7 @@ _LETTERS = str.maketrans(
 )
 
 
+@lru_cache(maxsize=1 << 16)  # titles, tags and words recur from turn to turn
 def fold_accents(text: str) -> str:
     """Strip accents and spell letters like "ø" in ASCII, keeping case: "Amélie" -> "Amelie"."""
     decomposed = unicodedata.normalize("NFKD", text)
