@@ -48,8 +48,8 @@ SELECTIVE_MAX_IDS = 2048
 
 _NORM_TOLERANCE = 1e-3
 # Rows checked and added at a time, so a memory-mapped matrix (catalog.vector_cache) is never
-# copied whole: 65 536 × 384 float32 is 96 MB.
-ADD_CHUNK = 65_536
+# copied whole: 16 384 × 384 float32 is 24 MB.
+ADD_CHUNK = 16_384
 # faiss 1.15's bundled stubs lack SearchParametersHNSW and the ``sel=`` keyword; both exist at
 # runtime (the SWIG wrappers), so those calls go through this untyped alias.
 _faiss: Any = faiss
@@ -158,6 +158,7 @@ class VectorIndex:
         index = faiss.IndexIDMap2(base)
         base.this.disown()  # the id map owns its index from here on
         index.own_fields = True
+        _reserve(base, choice.kind, n)
         for start in range(0, n, ADD_CHUNK):  # one chunk in memory; HNSW links each as it comes
             block = np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32)
             index.add_with_ids(block, ids[start : start + ADD_CHUNK])
@@ -355,6 +356,20 @@ def _checked_input(ids: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np
         if np.any(np.abs(norms - 1.0) > _NORM_TOLERANCE):
             raise ValueError("vectors must be L2-normalised (unit length rows)")
     return ids, vectors
+
+
+def _reserve(base: Any, kind: str, n: int) -> None:
+    """Allocate the raw-vector storage of a flat or HNSW index for ``n`` vectors up front.
+
+    Added a chunk at a time, its std::vector would otherwise grow by doubling, and each growth
+    holds the old and the new copy at once: twice the index's memory at the peak. Resizing to
+    the final size and back to zero keeps the capacity, so every chunk lands in place.
+    """
+    if kind not in ("flat", "hnsw") or n == 0:
+        return  # IVF-PQ's lists and codes are a fraction of the vectors' size
+    flat: Any = base if kind == "flat" else faiss.downcast_index(base.storage)
+    flat.codes.resize(n * flat.code_size)
+    flat.codes.resize(0)
 
 
 def _read_sidecar(path: Path) -> dict[str, Any]:

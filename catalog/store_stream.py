@@ -75,8 +75,8 @@ class ChunkedCatalogWrite:
                         new.append(values)
                     elif old != values:
                         changed.append(values)
-                if new:
-                    session.execute(insert(ItemRow), new)
+                if new:  # Core executemany: the ORM's bulk insert costs ~3x more here
+                    session.connection().execute(insert(ItemRow), new)
                 if changed:
                     session.execute(update(ItemRow), changed)  # by primary key
             self.added[self._positions([row["id"] for row in new])] = True
@@ -107,27 +107,22 @@ class ChunkedCatalogWrite:
             self._mark_updated(stale)
 
     def interactions(self, interactions: Sequence[Interaction]) -> None:
-        """Insert these interactions and their users, each once (items written first)."""
-        for chunk in _chunks(interactions, WRITE_CHUNK):
-            users = np.unique(np.fromiter((i.user_id for i in chunk), dtype=np.int64))
-            rows = [
-                {
-                    "user_id": i.user_id,
-                    "item_id": i.item_id,
-                    "rating": i.rating,
-                    "timestamp": i.timestamp,
-                }
-                for i in chunk
-            ]
-            with self._transaction() as session:
-                session.execute(
+        """Insert these interactions and their users, each once (items written first), in one
+        transaction: a commit costs a WAL sync, so this takes the caller's bigger chunks."""
+        users = np.unique(np.fromiter((i.user_id for i in interactions), dtype=np.int64))
+        with self._transaction() as session:
+            connection = session.connection()
+            for ids in _chunks(users.tolist(), WRITE_CHUNK):
+                connection.execute(
                     self._insert_ignoring(UserRow).on_conflict_do_nothing(),
-                    [{"id": int(u), "n_interactions": 0} for u in users],
+                    [{"id": user_id, "n_interactions": 0} for user_id in ids],
                 )
-                session.execute(
-                    self._insert_ignoring(InteractionRow).on_conflict_do_nothing(), rows
+            for chunk in _chunks(interactions, WRITE_CHUNK):
+                connection.execute(
+                    self._insert_ignoring(InteractionRow).on_conflict_do_nothing(),
+                    [_interaction_row(interaction) for interaction in chunk],
                 )
-            self.users = np.union1d(self.users, users)
+        self.users = np.union1d(self.users, users)
 
     def finish(self) -> WriteReport:
         """Remove the items no longer in the catalog, recount users, and say what changed."""
@@ -183,6 +178,15 @@ class ChunkedCatalogWrite:
     def _count(self, model: Any) -> int:
         with self.store.guard("read from"), Session(self.store.engine) as session:
             return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _interaction_row(i: Interaction) -> dict[str, Any]:
+    return {
+        "user_id": i.user_id,
+        "item_id": i.item_id,
+        "rating": i.rating,
+        "timestamp": i.timestamp,
+    }
 
 
 def write_streamed(store: Store, source: CatalogSource, *, chunk: int = CHUNK_ROWS) -> WriteReport:
