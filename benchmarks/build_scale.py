@@ -182,9 +182,7 @@ def run_build(args: argparse.Namespace) -> dict[str, Any]:
     if args.ray is not None:
         from jobs.ray_embed import RayEmbedder
 
-        embedder = RayEmbedder(
-            address=args.ray, num_cpus=args.ray_cpus, batch_size=64, fake=args.embedder == "fake"
-        )
+        embedder = RayEmbedder(args.ray, num_cpus=args.ray_cpus, batch_size=64)
     sampler = PeakSampler()
     start = time.perf_counter()
     manifest = build(config, embedder, force=True, progress=False, log=lambda _m: None)
@@ -221,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.ray is not None and args.embedder == "fake":
+        parser.error("--ray embeds with the real model: use --embedder minilm")
     if args.child:
         print(json.dumps(run_build(args)))
         return 0

@@ -17,15 +17,29 @@ def build_all(
     force: bool = False,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    ray_address: str | None = None,
 ) -> Manifest:
-    """``recbot build``: catalog, store, embeddings, index, then the ranker (each idempotent)."""
+    """``recbot build``: catalog, store, embeddings, index, then the ranker (each idempotent).
+
+    With ``ray_address`` (a cluster's, or ``"local"`` for a Ray instance on this machine) the
+    texts are embedded on Ray (``jobs.ray_embed``) instead of by ``embedder``.
+    """
     from ranker.pipeline import ensure_ranker
 
     config = settings.build_config()
     embedder = embedder or SentenceTransformerEmbedder(
         batch_size=settings.embedding_batch_size, progress=progress
     )
-    manifest = build(config, embedder, force=force, progress=progress, log=log)
+    if ray_address is None:
+        manifest = build(config, embedder, force=force, progress=progress, log=log)
+    else:
+        from jobs.ray_embed import RayEmbedder
+
+        on_ray = RayEmbedder(ray_address, batch_size=settings.embedding_batch_size)
+        try:
+            manifest = build(config, on_ray, force=force, progress=progress, log=log)
+        finally:
+            on_ray.close()
     _ranker, status = ensure_ranker(
         config, settings.train_config(), force=force, progress=progress, log=log
     )

@@ -61,6 +61,7 @@ def cmd_build(args: argparse.Namespace, ctx: Context) -> int:
         force=args.force,
         progress=not quiet,
         log=log,
+        ray_address=args.ray,
     )
     print(_describe(manifest, ctx.config))
     return 0
@@ -420,6 +421,13 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("build", help="load, store, embed and index the catalog")
     p.add_argument("--force", action="store_true", help="rebuild every stage, ignoring caches")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (without ADDRESS: a local Ray instance); needs recbot[ray]",
+    )
     p.set_defaults(run=cmd_build)
 
     p = commands.add_parser(
