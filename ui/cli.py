@@ -183,7 +183,8 @@ def _describe(manifest: Manifest, config: BuildConfig) -> str:
             f"embeddings    {manifest.model_name} ({manifest.dim}-d) → {config.embeddings_path}"
             f" ({counts.get('enriched', 0)} items with enriched text)",
             f"index         {manifest.index.get('kind')} over {manifest.index.get('count')} items"
-            f" → {config.index_dir}",
+            f" → {config.index_dir}"
+            + (f"\n              ({why})" if (why := manifest.index.get("kind_reason")) else ""),
             f"ranker        {_ranker_line(config)}",
             f"stages        {stages}",
             f"timings       {timings}",

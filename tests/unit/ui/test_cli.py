@@ -38,7 +38,9 @@ def test_second_build_says_up_to_date(built: Path, capsys: pytest.CaptureFixture
 def test_info_text_and_json(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["info"]) == 0
-    assert "index         flat over 16 items" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "index         flat over 16 items" in out
+    assert "(16 items, below the HNSW threshold 100000)" in out  # why this kind
     assert main(["info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["counts"]["items"] == 16 and info["home"] == str(built)
