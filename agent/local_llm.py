@@ -212,8 +212,8 @@ class LocalServer:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.terminate()
-            try:
-                process.wait(timeout=10)
+            try:  # uvicorn waits for a request in flight; the model holds no state worth that
+                process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

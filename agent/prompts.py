@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -94,10 +95,29 @@ wish, put the new wish in the plan and the old one in drop.
 - Answer with one JSON object holding the fields above, named exactly as above."""
 
 
-def planner_system_prompt(genres: Sequence[str]) -> str:
+# For small local models (RECBOT_LLM=local): a quarter of the length, the main fields only and
+# one example. On 2 CPU cores SmolLM2-135M reads ~50-150 prompt tokens a second, so the full
+# prompt alone can outlast a turn's deadline; the grammar still allows every Plan field.
+PLANNER_SYSTEM_COMPACT = """\
+You read one message to a movie recommender and answer with JSON only. Fields:
+action: "recommend" (wants movies), "refine" (changes the last list), "answer" (asks about a \
+listed movie), "clarify" (wants movies, says nothing usable), "smalltalk" (anything else).
+liked_titles, disliked_titles: movie titles exactly as written in the message, never others.
+include_genres, exclude_genres: only from: {genres}.
+moods, avoid_moods: short words such as funny, dark, scary, light.
+year_min, year_max: years wanted, as numbers.
+Leave out what the message does not say.
+Example: "like Heat but no horror, from the 90s" -> {{"action": "recommend", "liked_titles": \
+["Heat"], "exclude_genres": ["Horror"], "year_min": 1990, "year_max": 1999}}"""
+
+PlannerStyle = Literal["full", "compact"]
+
+
+def planner_system_prompt(genres: Sequence[str], style: PlannerStyle = "full") -> str:
     """The planner's instructions, with the catalog's genre names filled in."""
     names = ", ".join(genre for genre in genres if genre) or "(none)"
-    return PLANNER_SYSTEM.format(genres=names)
+    template = PLANNER_SYSTEM_COMPACT if style == "compact" else PLANNER_SYSTEM
+    return template.format(genres=names)
 
 
 def planner_user_prompt(
@@ -139,8 +159,10 @@ def planner_prompt(
     clarifications: int = 0,
     last_action: str | None = None,
     focus_position: int | None = None,
+    style: PlannerStyle = "full",
 ) -> ChatPrompt:
-    """The planner's system prompt and the user turn; see :func:`planner_user_prompt`."""
+    """The planner's system prompt and the user turn; see :func:`planner_user_prompt`.
+    ``style="compact"``: the short instructions for small local models."""
     user = planner_user_prompt(
         message,
         shown=shown,
@@ -149,7 +171,7 @@ def planner_prompt(
         last_action=last_action,
         focus_position=focus_position,
     )
-    return ChatPrompt(planner_system_prompt(genres), user)
+    return ChatPrompt(planner_system_prompt(genres, style), user)
 
 
 # --- listwise rerank -----------------------------------------------------------------------------

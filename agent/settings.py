@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     llm_planner: bool = Field(
         default=True, description="Use the LLM planner when an LLM is configured."
     )
+    llm_planner_prompt: Literal["full", "compact"] = Field(
+        default="full",
+        description="The planner's instructions: full, or compact for small local models "
+        "(the default with LLM=local).",
+    )
     llm_rerank: bool = Field(
         default=True, description="Use the LLM reranker when an LLM is configured."
     )
@@ -142,7 +147,13 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
     llm_model: str = Field(default="gpt-4o-mini")
     llm_api_key: str | None = Field(default=None, description="Falls back to OPENAI_API_KEY.")
-    llm_structured_method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
+    llm_structured_method: Literal[
+        "json_schema", "function_calling", "json_mode", "json_object_schema"
+    ] = Field(
+        default="json_schema",
+        description="How the planner's answer is constrained to its schema; with LLM=local "
+        "json_object_schema (llama.cpp's grammar-constrained JSON) unless set.",
+    )
     llm_temperature: float = Field(default=0.2, ge=0.0, le=0.3)
     llm_seed: int | None = 0
     llm_timeout_s: float = Field(default=20.0, gt=0)
@@ -176,9 +187,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _local_model_name(self) -> Settings:
-        """With LLM=local the model is named after its file unless LLM_MODEL says otherwise."""
+        """With LLM=local the model is named after its file and the planner's answer is
+        constrained the way llama.cpp's server does it, unless set otherwise."""
         if self.llm == "local" and "llm_model" not in self.model_fields_set:
             self.llm_model = self.local_llm_model.stem if self.local_llm_model else SMOLLM2_NAME
+        if self.llm == "local" and "llm_structured_method" not in self.model_fields_set:
+            self.llm_structured_method = "json_object_schema"
+        if self.llm == "local" and "llm_planner_prompt" not in self.model_fields_set:
+            self.llm_planner_prompt = "compact"
         return self
 
     @field_validator("data_dir", "home", "local_llm_model", mode="after")

@@ -108,7 +108,13 @@ def llm_parts(settings: Settings, genres: tuple[str, ...]) -> LLMParts:
     usage = UsageCounter()
     model = chat_model(settings)
     planner = (
-        LLMPlanner(model, genres, method=settings.llm_structured_method, counter=usage)
+        LLMPlanner(
+            model,
+            genres,
+            method=settings.llm_structured_method,
+            counter=usage,
+            style=settings.llm_planner_prompt,
+        )
         if settings.llm_planner
         else None  # the offline rules read every message; the LLM reranks (and may rephrase)
     )

@@ -20,7 +20,7 @@ from agent.persistence import UserData
 from agent.planner.offline import OfflinePlanner
 from agent.recommender import Recommender
 from agent.settings import Settings
-from agent.wiring import assemble_deps
+from agent.wiring import LLMParts, assemble_deps
 from catalog.artifacts import open_artifacts
 from catalog.build import BuildConfig, build
 from catalog.store import Store
@@ -93,3 +93,16 @@ def agent_deps(
 @pytest.fixture
 def recommender(agent_deps: Deps) -> Recommender:
     return Recommender(agent_deps)
+
+
+def with_llm(deps: Deps, settings: Settings, llm: LLMParts) -> Recommender:
+    """An agent over ``deps``' small catalog with these LLM parts and settings."""
+    return Recommender(
+        assemble_deps(
+            settings,
+            tools=deps.tools,
+            users=deps.users,
+            llm=llm,
+            offline_planner=deps.offline_planner,
+        )
+    )

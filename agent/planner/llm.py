@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from agent.plan import Plan, ShownFeedback
-from agent.prompts import planner_prompt
+from agent.prompts import PlannerStyle, planner_prompt
 from catalog.errors import RecbotError
 from catalog.sequences import dedupe
 
@@ -30,7 +31,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
+# json_object_schema: llama.cpp's server (llama-cpp-python) takes the schema inside a
+# ``json_object`` response format and constrains the answer to it with a grammar; it refuses
+# OpenAI's ``json_schema`` type
+StructuredMethod = Literal["json_schema", "function_calling", "json_mode", "json_object_schema"]
+MAX_LIST_ITEMS = 6  # lists a grammar-constrained answer may hold: a small model can loop forever
+MAX_TEXT_CHARS = 120
 
 
 class PlannerError(RecbotError):
@@ -47,11 +53,21 @@ class LLMPlanner:
         *,
         method: StructuredMethod = "json_schema",
         counter: UsageCounter | None = None,
+        style: PlannerStyle = "full",
     ) -> None:
         self.genres = tuple(genres)
+        self.style = style
         self._by_lower = {genre.casefold(): genre for genre in self.genres}
         self._counter = counter
-        self._structured = chat_model.with_structured_output(Plan, method=method, include_raw=True)
+        self._structured: Runnable[Any, Any]
+        if method == "json_object_schema":
+            response_format = {"type": "json_object", "schema": bounded_schema()}
+            bound = chat_model.bind(response_format=response_format)
+            self._structured = bound | RunnableLambda(_with_parsed_plan)
+        else:
+            self._structured = chat_model.with_structured_output(
+                Plan, method=method, include_raw=True
+            )
 
     def plan(self, message: str, context: PlannerContext) -> Plan:
         """The plan for ``message``; raises :class:`PlannerError` when the LLM gives none."""
@@ -63,6 +79,7 @@ class LLMPlanner:
             clarifications=context.clarifications,
             last_action=context.last_action,
             focus_position=context.focus_position,
+            style=self.style,
         )
         try:
             output = self._structured.invoke(prompt.messages())
@@ -136,6 +153,35 @@ class LLMPlanner:
             if entry not in kept:
                 kept.append(entry)
         return kept
+
+
+def bounded_schema() -> dict[str, Any]:
+    """The Plan's JSON schema with every list and text bounded, for a grammar: the answer
+    always ends (validation of what comes back is the Plan's own, unchanged)."""
+    schema = Plan.model_json_schema()
+
+    def bound(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "array":
+                node.setdefault("maxItems", MAX_LIST_ITEMS)
+            if node.get("type") == "string" and "enum" not in node:
+                node.setdefault("maxLength", MAX_TEXT_CHARS)
+            for value in node.values():
+                bound(value)
+        elif isinstance(node, list):
+            for value in node:
+                bound(value)
+
+    bound(schema)
+    return schema
+
+
+def _with_parsed_plan(message: BaseMessage) -> dict[str, Any]:
+    """``with_structured_output(include_raw=True)``'s output for a raw JSON answer."""
+    try:
+        return {"raw": message, "parsed": Plan.model_validate_json(str(message.text))}
+    except ValueError as error:
+        return {"raw": message, "parsed": None, "parsing_error": error}
 
 
 def _tidy(texts: Iterable[str]) -> list[str]:

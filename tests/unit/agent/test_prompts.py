@@ -91,6 +91,11 @@ def test_planner_prompt_first_message() -> None:
     check_golden("planner_first_message.txt", prompt.render())
 
 
+def test_compact_planner_prompt_for_small_models() -> None:
+    prompt = planner_prompt("Something like Heat, but no horror please", GENRES, style="compact")
+    check_golden("planner_compact.txt", prompt.render())
+
+
 def test_planner_prompt_after_a_list() -> None:
     prompt = planner_prompt(
         "  Not the second one, and forget the comedy part.  ",

@@ -20,7 +20,8 @@ from agent.llm import usage_scope
 from agent.recommender import Recommender
 from agent.settings import Settings
 from agent.trace import Stage
-from agent.wiring import assemble_deps, llm_parts
+from agent.wiring import llm_parts
+from tests.agent_fixtures import with_llm
 
 if TYPE_CHECKING:
     from tests.llm_stub import LLMStub
@@ -40,16 +41,7 @@ def llm_agent(deps: Deps, stub: LLMStub, *, deadline: float, rephrase: bool = Fa
         llm_rephrase=rephrase,
     )
     assert settings.llm_timeout_s == 20 and settings.llm_max_retries == 1
-    parts = llm_parts(settings, deps.tools.catalog.genres)
-    return Recommender(
-        assemble_deps(
-            settings,
-            tools=deps.tools,
-            users=deps.users,
-            llm=parts,
-            offline_planner=deps.offline_planner,
-        )
-    )
+    return with_llm(deps, settings, llm_parts(settings, deps.tools.catalog.genres))
 
 
 def state_of(agent: Recommender, thread: str) -> dict[str, Any]:
