@@ -231,13 +231,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.perf_counter()
             generate(data_dir, items=args.items, ratings_per_item=args.ratings_per_item)
             print(f"generated {data_dir} in {time.perf_counter() - started:.0f} s", flush=True)
-        home = work / "home"
+        home = work / f"home-{args.items}-{args.embedder}{'-ray' if args.ray else ''}"
         shutil.rmtree(home, ignore_errors=True)
         child = [sys.executable, __file__, "--child", "--home", str(home), "--data-dir"]
         child += [str(data_dir), "--embedder", args.embedder, "--index-kind", args.index_kind]
         if args.ray is not None:
             child += ["--ray", args.ray, "--ray-cpus", str(args.ray_cpus)]
-        done = subprocess.run(child, check=True, capture_output=True, text=True)
+        done = subprocess.run(child, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr[-4000:], file=sys.stderr)
+            return done.returncode
         row = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         if args.keep is None:
