@@ -37,6 +37,7 @@ def make_chat_model(
     timeout: float = 20,
     max_retries: int = 1,
     cache: Any = None,
+    max_tokens: int | None = None,
 ) -> ChatOpenAI:
     """A ``ChatOpenAI`` for an OpenAI-compatible endpoint.
 
@@ -45,6 +46,8 @@ def make_chat_model(
     ``cache`` (e.g. :class:`agent.llm_cache.PromptCache`) answers identical prompts.
     Its HTTP clients keep every call inside the running turn's LLM budget (:mod:`agent.budget`):
     ``timeout`` and ``max_retries`` apply as given only outside a turn, or while time is left.
+    ``max_tokens`` caps each answer; it is sent as ``max_tokens`` in the body, which llama.cpp's
+    server reads (LangChain would send ``max_completion_tokens``, which it ignores).
     """
     if not 0.0 <= temperature <= MAX_TEMPERATURE:
         raise ConfigurationError(
@@ -70,6 +73,7 @@ def make_chat_model(
         cache=cache,
         http_client=sync_client,
         http_async_client=async_client,
+        extra_body={"max_tokens": max_tokens} if max_tokens else None,
     )
 
 

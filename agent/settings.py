@@ -157,6 +157,12 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.2, ge=0.0, le=0.3)
     llm_seed: int | None = 0
     llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Longest answer, in tokens; unset: the server's limit (with LLM=local 384, "
+        "since a small model can repeat itself until its context is full).",
+    )
     llm_max_retries: int = Field(default=1, ge=0)
     turn_deadline_s: float = Field(
         default=8.0,
@@ -195,6 +201,15 @@ class Settings(BaseSettings):
             self.llm_structured_method = "json_object_schema"
         if self.llm == "local" and "llm_planner_prompt" not in self.model_fields_set:
             self.llm_planner_prompt = "compact"
+        if self.llm == "local":  # one model on local cores: one answer at a time, and slower
+            unset = {
+                "llm_max_tokens",
+                "enrich_concurrency",
+                "llm_timeout_s",
+            } - self.model_fields_set
+            local = {"llm_max_tokens": 384, "enrich_concurrency": 1, "llm_timeout_s": 120.0}
+            for name in unset:
+                setattr(self, name, local[name])
         return self
 
     @field_validator("data_dir", "home", "local_llm_model", mode="after")

@@ -79,6 +79,7 @@ def chat_model(settings: Settings, *, cache: bool | None = None) -> Any:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         cache=prompt_cache,
+        max_tokens=settings.llm_max_tokens,
     )
 
 

@@ -68,6 +68,7 @@ def llm_settings(local_server: local_llm.LocalServer) -> Settings:
         # applies: generous, since a shared 2-core machine can take 20 s for a long prompt
         llm_timeout_s=60,
         llm_max_retries=0,
+        llm_max_tokens=384,  # what RECBOT_LLM=local sets
         turn_deadline_s=DEADLINE_S,
         _env_file=None,  # type: ignore[call-arg]
     )

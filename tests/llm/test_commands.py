@@ -43,6 +43,8 @@ def served_by(settings: Settings) -> dict[str, str]:
         "RECBOT_LLM_PLANNER_PROMPT": settings.llm_planner_prompt,
         "RECBOT_LLM_TIMEOUT_S": str(settings.llm_timeout_s),
         "RECBOT_LLM_MAX_RETRIES": str(settings.llm_max_retries),
+        "RECBOT_LLM_MAX_TOKENS": str(settings.llm_max_tokens),
+        "RECBOT_ENRICH_CONCURRENCY": "1",
     }
 
 

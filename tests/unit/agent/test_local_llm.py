@@ -163,6 +163,8 @@ def test_without_the_extra_the_default_model_is_explained(monkeypatch: pytest.Mo
 def test_settings_name_the_local_model_after_its_file(tmp_path: Path) -> None:
     local = Settings(llm="local", _env_file=None)  # type: ignore[call-arg]
     assert local.llm_configured and local.llm_model == SMOLLM2_NAME
+    assert local.llm_structured_method == "json_object_schema"
+    assert (local.llm_max_tokens, local.enrich_concurrency) == (384, 1)
     own = Settings(llm="local", local_llm_model=tmp_path / "qwen-7b.gguf", _env_file=None)  # type: ignore[call-arg]
     assert own.llm_model == "qwen-7b"
     off = Settings(llm="off", llm_api_key="sk-x", _env_file=None)  # type: ignore[call-arg]

@@ -54,3 +54,11 @@ def test_every_list_and_text_of_the_schema_is_bounded() -> None:
     nodes = walk(bounded_schema())
     assert all("maxItems" in n for n in nodes if n.get("type") == "array")
     assert all("maxLength" in n for n in nodes if n.get("type") == "string" and "enum" not in n)
+
+
+def test_max_tokens_is_sent_as_llama_cpp_reads_it(llm_stub: LLMStub) -> None:
+    model = make_chat_model(llm_stub.base_url, "stub-model", None, timeout=5, max_tokens=7)
+    llm_stub.enqueue("ok")
+    model.invoke("hi")
+    assert llm_stub.requests[0]["max_tokens"] == 7
+    assert "max_completion_tokens" not in llm_stub.requests[0]
