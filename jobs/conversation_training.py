@@ -22,20 +22,43 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from langchain_core.messages import HumanMessage
 
 from agent.context import Deps
 from agent.ranking import pool_signals
-from agent.recommender import Recommender
+from agent.recommender import Recommender, Reply
 from agent.state import UserFacts
 from catalog.redial import DialogueSample, all_samples, fold_of, load_dialogues
 from jobs.dialogue_systems import transcript_of
-from jobs.dialogues import FOLDS, example_of, fold_models
-from ranker.conversation import CONVERSATION_FILE, ConversationModel, Pool, fit_weights
+from jobs.dialogues import FOLDS
+from ranker.conversation import (
+    CONVERSATION_FILE,
+    ConversationExample,
+    ConversationModel,
+    Pool,
+    fit_weights,
+)
 from tools.scoring import COLD_WEIGHTS, SIGNALS, standardised_signals
 
 Log = Callable[[str], None]
+
+
+def conversation_example(sample: DialogueSample) -> ConversationExample:
+    """A sample as the counts see it, with its conversation (for the co-mention counts)."""
+    return ConversationExample(sample.mentioned, sample.targets, sample.dialogue_id)
+
+
+def fold_models(samples: Sequence[DialogueSample], folds: int = FOLDS) -> list[ConversationModel]:
+    """One conversation model per fold, each fitted on the conversations of the other folds."""
+    return [
+        ConversationModel.fit(
+            conversation_example(s) for s in samples if fold_of(s.dialogue_id, folds) != fold
+        )
+        for fold in range(folds)
+    ]
 
 
 @dataclass(frozen=True)
@@ -60,9 +83,7 @@ def capture_pools(
         fold = fold_of(sample.dialogue_id, len(models))
         recommender = recommenders[fold]
         reply = recommender.reply(transcript_of(sample), k=1, must_recommend=True)
-        config = {"configurable": {"thread_id": reply.thread_id}}
-        state = recommender.graph.get_state(config).values
-        ids, raw = pool_signals(state, recommender.deps, UserFacts())
+        ids, raw = pool_signals(ranked_state(recommender, reply), recommender.deps, UserFacts())
         if not ids:
             continue
         chosen = np.isin(np.array(ids), np.array(sample.targets))
@@ -70,7 +91,22 @@ def capture_pools(
     return out
 
 
-CONVERSATION_SIGNALS = ("conversation", "follows")
+def ranked_state(recommender: Recommender, reply: Reply) -> dict[str, Any]:
+    """The state as the rank node saw it: after the turn, less what the turn itself added (its
+    picks in ``shown`` and its answer's message). Counted as named, the turn's own picks would
+    feed the signals built on the conversation's mentions, which the agent never sees when it
+    ranks."""
+    config = {"configurable": {"thread_id": reply.thread_id}}
+    state = dict(recommender.graph.get_state(config).values)
+    picked = {r.item_id for r in reply.recommendations}
+    state["shown"] = [i for i in state.get("shown", []) if i not in picked]
+    messages = list(state.get("messages", []))
+    asked = max((n for n, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    state["messages"] = messages[: asked + 1]
+    return state
+
+
+CONVERSATION_SIGNALS = ("conversation", "follows", "together")
 
 
 def without_conversation(pool: Pool) -> Pool:
@@ -124,7 +160,7 @@ def train_conversation_model(
     log(f"Learning from {len(data.dialogues)} conversations ({len(samples)} recommendations) …")
     _models, pools = cross_validated_models(deps, samples, progress=progress)
     weights = weights_for([p.pool for p in pools])
-    model = ConversationModel.fit(example_of(s) for s in samples).with_weights(weights)
+    model = ConversationModel.fit(conversation_example(s) for s in samples).with_weights(weights)
     model.save(artifacts / CONVERSATION_FILE)
     log("weights       " + ", ".join(f"{k} {v:+.2f}" for k, v in weights.items()))
     plain = weights_for([p.pool for p in pools], conversation=False)

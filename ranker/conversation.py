@@ -1,12 +1,17 @@
 """What real conversations teach: which movies people recommend, and which follow which mentions.
 
 Fitted from dialogue samples (context mentions → the movies a human recommender then named),
-e.g. ReDial's, and later from recbot's own logged conversations in the same shape. Two signals:
+e.g. ReDial's, and later from recbot's own logged conversations in the same shape. Three signals:
 
 - **recommended**: how often each item is recommended in conversations (a prior over what people
   talk about, which MovieLens' rating counts over three decades do not capture);
 - **follows**: how often item *b* is recommended after item *a* was mentioned, normalised by how
-  often *a* is mentioned (``count(a → b) / (mentions(a) + shrink)``).
+  often *a* is mentioned (``count(a → b) / (mentions(a) + shrink)``);
+- **talked together**: how often *a* and *b* are named in the same conversation, by either side
+  and in either order, as a cosine (``together(a, b) / sqrt((talks(a) + shrink)(talks(b) +
+  shrink))``). Every pair of a conversation counts, not only mention → recommendation, so this
+  item-item association gets several times the evidence of ``follows`` from the same
+  conversations; it is what lets each movie a person names pull its companions up.
 
 Counts only, so a 5-fold cross-validation refits in milliseconds. Saved as JSON.
 """
@@ -16,8 +21,8 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +38,7 @@ class ConversationExample:
 
     mentioned: tuple[int, ...]
     targets: tuple[int, ...]
+    conversation: str = ""  # the conversation it belongs to ("" = a conversation of its own)
 
 
 @dataclass
@@ -43,6 +49,8 @@ class ConversationModel:
     examples: int = 0
     shrink: float = SHRINK
     weights: dict[str, float] = field(default_factory=dict)  # learned signal weights (cold path)
+    talks: Counter[int] = field(default_factory=Counter)  # conversations naming each item
+    together: dict[int, Counter[int]] = field(default_factory=dict)  # pairs named in one
 
     @classmethod
     def fit(
@@ -51,6 +59,7 @@ class ConversationModel:
         recommended: Counter[int] = Counter()
         mentions: Counter[int] = Counter()
         follows: defaultdict[int, Counter[int]] = defaultdict(Counter)
+        named: dict[str, set[int]] = {}  # conversation → every item it names
         n = 0
         for example in examples:
             n += 1
@@ -59,12 +68,13 @@ class ConversationModel:
             mentions.update(mentioned)
             for a in mentioned:
                 follows[a].update(t for t in example.targets if t != a)
-        return cls(recommended, mentions, dict(follows), n, shrink)
+            key = example.conversation or f"#{n}"
+            named.setdefault(key, set()).update(mentioned, example.targets)
+        talks, together = co_mentions(named.values())
+        return cls(recommended, mentions, dict(follows), n, shrink, {}, talks, together)
 
     def with_weights(self, weights: dict[str, float]) -> ConversationModel:
-        return ConversationModel(
-            self.recommended, self.mentions, self.follows, self.examples, self.shrink, weights
-        )
+        return replace(self, weights=weights)
 
     def __bool__(self) -> bool:
         return self.examples > 0
@@ -87,6 +97,19 @@ class ConversationModel:
         ]
         for j, item in enumerate(candidates):
             out[j] = sum(counts.get(item, 0) / norm for counts, norm in rows)
+        return out
+
+    def together_scores(self, named: Sequence[int], candidates: Sequence[int]) -> np.ndarray:
+        """Summed co-mention cosine of each candidate with the ``named`` items: every named item
+        adds its own evidence, so a candidate that goes with several of them rises most."""
+        out = np.zeros(len(candidates), dtype=np.float64)
+        position = {item: j for j, item in enumerate(candidates)}
+        for a in set(named):
+            norm = self.talks.get(a, 0) + self.shrink
+            for item, count in (self.together.get(a) or {}).items():
+                j = position.get(item)
+                if j is not None:
+                    out[j] += count / np.sqrt(norm * (self.talks[item] + self.shrink))
         return out
 
     def top_recommended(self, n: int) -> list[int]:
@@ -114,6 +137,10 @@ class ConversationModel:
                 str(a): {str(b): c for b, c in row.items()} for a, row in self.follows.items()
             },
             "weights": self.weights,
+            "talks": {str(k): v for k, v in self.talks.items()},
+            "together": {
+                str(a): {str(b): c for b, c in row.items()} for a, row in self.together.items()
+            },
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -131,16 +158,37 @@ class ConversationModel:
         if payload.get("format") != FORMAT:
             return cls()
         return cls(
-            Counter({int(k): int(v) for k, v in payload["recommended"].items()}),
-            Counter({int(k): int(v) for k, v in payload["mentions"].items()}),
-            {
-                int(a): Counter({int(b): int(c) for b, c in row.items()})
-                for a, row in payload["follows"].items()
-            },
+            _counter(payload["recommended"]),
+            _counter(payload["mentions"]),
+            _pairs(payload["follows"]),
             int(payload["examples"]),
             float(payload["shrink"]),
             {str(k): float(v) for k, v in (payload.get("weights") or {}).items()},
+            # files written before co-mentions were kept: no evidence, the signal stays 0
+            _counter(payload.get("talks") or {}),
+            _pairs(payload.get("together") or {}),
         )
+
+
+def co_mentions(
+    conversations: Iterable[Collection[int]],
+) -> tuple[Counter[int], dict[int, Counter[int]]]:
+    """How many conversations name each item, and each pair of items."""
+    talks: Counter[int] = Counter()
+    together: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    for items in conversations:
+        talks.update(items)
+        for a in items:
+            together[a].update(b for b in items if b != a)
+    return talks, dict(together)
+
+
+def _counter(raw: dict[str, int]) -> Counter[int]:
+    return Counter({int(k): int(v) for k, v in raw.items()})
+
+
+def _pairs(raw: dict[str, dict[str, int]]) -> dict[int, Counter[int]]:
+    return {int(a): _counter(row) for a, row in raw.items()}
 
 
 @dataclass(frozen=True)

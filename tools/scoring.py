@@ -15,6 +15,7 @@ candidates so that weights compare across turns:
 | ``year`` | release year (decades from 2000) |
 | ``conversation`` | log times recommended in real conversations |
 | ``follows`` | how often it was recommended after the movies this conversation named |
+| ``together`` | how often it was talked about in the same conversations as each named movie |
 
 The weights are data: hand-set defaults below, or weights learned from real conversations by
 ``recbot train`` (:func:`ranker.conversation.fit_weights`, measured by cross-validation in the
@@ -43,6 +44,7 @@ SIGNALS = (
     "year",
     "conversation",
     "follows",
+    "together",
 )
 PRIOR_RATINGS = 10  # the Bayesian average's pseudo-count
 
@@ -116,6 +118,7 @@ def raw_signals(
     if conversation:
         out[:, column["conversation"]] = conversation.popularity(candidates)
         out[:, column["follows"]] = conversation.follow_scores(request.mentioned, candidates)
+        out[:, column["together"]] = conversation.together_scores(request.mentioned, candidates)
     return out
 
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from agent.context import Deps
 from agent.recommender import Recommender
-from jobs.conversation_training import train_conversation_model
-from ranker.conversation import CONVERSATION_FILE, ConversationModel
+from catalog.redial import DialogueSample, Turn
+from jobs.conversation_training import capture_pools, train_conversation_model
+from ranker.conversation import CONVERSATION_FILE, ConversationExample, ConversationModel
 from tests.unit.catalog.test_redial import dialogue, write_redial
+from tools.scoring import SIGNALS
 
 
 def conversations(n: int) -> list[dict]:
@@ -48,3 +50,18 @@ def test_training_saves_counts_and_weights_the_agent_then_uses(
         [{"role": "user", "content": "I loved Toy Story, anything like it?"}], must_recommend=True
     )
     assert untrained.recommendations[0].item_id != 8  # what conversations taught made the change
+
+
+def test_captured_pools_see_the_signals_the_rank_node_saw(agent_deps: Deps) -> None:
+    """The turn's own pick is no movie the conversation named: counted as one, it would feed
+    the follows and co-mention signals of training pools, never those the agent ranks by."""
+    ids = sorted(agent_deps.tools.catalog.ids)
+    ring = [
+        ConversationExample((a,), (b,), f"c{a}")
+        for a, b in zip(ids, [*ids[1:], ids[0]], strict=True)
+    ]
+    model = ConversationModel.fit(ring)  # each movie followed by, and named with, the next one
+    sample = DialogueSample("d", 1, (Turn("user", "Any good movie for tonight?"),), (ids[0],))
+    [captured] = capture_pools(agent_deps, [sample], [model], progress=False)
+    for name in ("follows", "together"):
+        assert not captured.pool.signals[:, SIGNALS.index(name)].any(), name  # nothing named

@@ -35,6 +35,26 @@ def test_shrink_discounts_rare_mentions() -> None:
     np.testing.assert_allclose(model.follow_scores([1], [2]), [0.5])
 
 
+def test_items_named_in_one_conversation_go_together() -> None:
+    # conversation a: 1 named, then 2 and 3 recommended together, then 4 after 1, 2, 3
+    examples = [
+        ConversationExample((1,), (2, 3), "a"),
+        ConversationExample((1, 2, 3), (4,), "a"),
+        ConversationExample((1,), (5,), "b"),
+        ConversationExample((6,), (3,)),  # no conversation id: a conversation of its own
+    ]
+    model = ConversationModel.fit(examples, shrink=0.0)
+    assert model.talks[1] == 2 and model.talks[3] == 2  # once per conversation, not per sample
+    # 2 and 3 were both recommended, never one after the other: only co-mention links them
+    assert model.follow_scores([2], [3]).tolist() == [0.0]
+    np.testing.assert_allclose(model.together_scores([2], [3, 9]), [1 / np.sqrt(2), 0.0])
+    # each named item adds its evidence: 3 goes with both 1 and 2
+    np.testing.assert_allclose(
+        model.together_scores([1, 2], [3, 5]), [1 / 2 + 1 / np.sqrt(2), 1 / np.sqrt(2)]
+    )
+    assert model.together_scores([], [3]).tolist() == [0.0]
+
+
 def test_round_trip_and_missing_file(tmp_path: Path) -> None:
     model = ConversationModel.fit(EXAMPLES)
     path = tmp_path / "conversation.json"
@@ -42,6 +62,7 @@ def test_round_trip_and_missing_file(tmp_path: Path) -> None:
     loaded = ConversationModel.load(path)
     assert loaded.recommended == model.recommended
     assert loaded.follows == model.follows
+    assert loaded.together == model.together and loaded.talks == model.talks
     assert loaded.examples == 4 and bool(loaded)
     empty = ConversationModel.load(tmp_path / "absent.json")
     assert not empty and empty.top_recommended(3) == []
@@ -71,6 +92,18 @@ def test_fit_weights_without_usable_pools_keeps_the_prior() -> None:
 
     empty = [Pool(np.zeros((3, 2)), np.zeros(3, dtype=bool))]
     assert fit_weights(empty, ["a", "b"], prior={"a": 0.7}) == {"a": 0.7, "b": 0.0}
+
+
+def test_a_file_without_co_mentions_loads_with_no_evidence(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "c.json"
+    ConversationModel.fit(EXAMPLES).save(path)
+    payload = json.loads(path.read_text())
+    del payload["talks"], payload["together"]  # written before co-mentions were kept
+    path.write_text(json.dumps(payload))
+    loaded = ConversationModel.load(path)
+    assert loaded and loaded.together_scores([1], [2, 3]).tolist() == [0.0, 0.0]
 
 
 def test_weights_round_trip(tmp_path: Path) -> None:
