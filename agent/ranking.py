@@ -7,23 +7,31 @@ signals the agent ranks by (``tools/scoring.py`` defines them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from langchain_core.messages import BaseMessage
 
 from agent.context import Deps
 from agent.state import Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
+from catalog.domain import Catalog
 from catalog.sequences import dedupe
+from catalog.titles import title_aliases, title_key
 from tools.catalog_tools import user_context
 from tools.scoring import COLD_WEIGHTS, WARM_WEIGHTS, Request, raw_signals
 
 EXTRA_CANDIDATES = 200  # per extra source: followed in conversations, most recommended
+_DATED = re.compile(r"\((1[89]\d\d|20\d\d)\)")  # "(1999)" after a title
+TITLE_WORDS = 12  # words before a year looked through for the title it dates
 
 
-def mentioned_items(state: Mapping[str, Any]) -> list[int]:
-    """Every movie the conversation named, by either side, liked or not."""
+def mentioned_items(state: Mapping[str, Any], catalog: Catalog) -> list[int]:
+    """Every movie the conversation named, by either side, liked or not: what the planner and
+    the replay understood, and every title written with its year in any message."""
     prefs = preferences(state)
     return dedupe(
         [
@@ -32,8 +40,47 @@ def mentioned_items(state: Mapping[str, Any]) -> list[int]:
             *state.get("shown", []),
             *state.get("seen", []),
             *state.get("rejected", []),
+            *written_items(state.get("messages", []), catalog),
         ]
     )
+
+
+def written_items(messages: list[BaseMessage], catalog: Catalog) -> list[int]:
+    """Catalog items written as "Title (Year)" anywhere in ``messages``, first written first.
+
+    People (and human recommenders in a shared transcript) write a title with its year inside
+    a sentence: "have you seen Man on Wire (2008)?". The replay only reads recbot's own lists,
+    so these would be missed; here the longest run of words before the year that is a catalog
+    title of that year (or one off: release dates differ by country) names the item.
+    """
+    dated = _dated_titles(catalog)
+    found: list[int] = []
+    for message in messages:
+        text = message.content if isinstance(message.content, str) else ""
+        for match in _DATED.finditer(text):
+            words = text[: match.start()].split()[-TITLE_WORDS:]
+            year = int(match.group(1))
+            for start in range(len(words)):
+                key = title_key(" ".join(words[start:]))
+                item = next(
+                    (dated[(key, y)] for y in (year, year - 1, year + 1) if (key, y) in dated), None
+                )
+                if item is not None:
+                    found.append(item)
+                    break
+    return dedupe(found)
+
+
+@lru_cache(maxsize=4)
+def _dated_titles(catalog: Catalog) -> dict[tuple[str, int], int]:
+    """Every title alias's key with its item's year → the item (the best known one wins)."""
+    out: dict[tuple[str, int], int] = {}
+    for item in sorted(catalog.items, key=lambda i: (-i.popularity, i.id)):
+        if item.year is None:
+            continue
+        for alias in title_aliases(item.title):
+            out.setdefault((title_key(alias), item.year), item.id)
+    return out
 
 
 def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Request:
@@ -54,7 +101,7 @@ def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Reque
         context=context,
         query_vector=context.query_vector,
         seeds=context.liked,
-        mentioned=tuple(catalog.known(mentioned_items(state))),
+        mentioned=tuple(catalog.known(mentioned_items(state, catalog))),
     )
 
 
@@ -69,7 +116,8 @@ def extra_candidates(state: Mapping[str, Any], deps: Deps) -> list[int]:
     tools = deps.tools
     out: list[int] = []
     if tools.conversation:
-        out += tools.conversation.top_following(mentioned_items(state), EXTRA_CANDIDATES)
+        named = mentioned_items(state, tools.catalog)
+        out += tools.conversation.top_following(named, EXTRA_CANDIDATES)
         out += tools.conversation.top_recommended(EXTRA_CANDIDATES)
     return dedupe(i for i in out if i in tools.catalog)
 
