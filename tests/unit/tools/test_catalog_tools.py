@@ -67,8 +67,7 @@ def test_rank_keeps_only_catalog_items_and_applies_adjustments(agent_deps: Deps)
 
 def test_lookup_by_id_and_title(agent_deps: Deps) -> None:
     assert (
-        lookup_item.invoke({"item_id": 4, "deps": agent_deps.tools})["title"]
-        == "The Matrix (1999)"
+        lookup_item.invoke({"item_id": 4, "deps": agent_deps.tools})["title"] == "The Matrix (1999)"
     )
     assert lookup_item.invoke({"title": "the matrix", "deps": agent_deps.tools})["item_id"] == 4
     assert lookup_item.invoke({"title": "Zorblax", "deps": agent_deps.tools})["found"] is False
