@@ -22,13 +22,12 @@ Not for states with a ``DeltaChannel``: those rebuild values from ancestor check
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.checkpoint.postgres import PostgresSaver
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -109,15 +108,28 @@ class PruningMemorySaver(InMemorySaver):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._versions: dict[tuple[str, str], dict[str, Any]] = {}  # newest's channel versions
+        # Conversations run in parallel threads (the dialogue benchmark's workers, the web
+        # app's turns) and ``writes`` is one dict for all of them: pruning it while another
+        # thread adds to it raised "dictionary changed size during iteration".
+        self._lock = threading.RLock()
+
+    def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+        with self._lock:
+            super().put_writes(config, writes, task_id, task_path)
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        with self._lock:
+            return self._put_and_prune(config, checkpoint, metadata, new_versions)
+
+    def _put_and_prune(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
         saved = super().put(config, checkpoint, metadata, new_versions)
         thread_id, namespace, newest = _saved(saved)
         kept = self.storage[thread_id][namespace]
-        for older in [cid for cid in kept if cid < newest]:
+        for older in [cid for cid in list(kept) if cid < newest]:
             del kept[older]
-        for key in [k for k in self.writes if k[:2] == (thread_id, namespace) and k[2] < newest]:
-            del self.writes[key]
+        stale = [k for k in list(self.writes) if k[:2] == (thread_id, namespace) and k[2] < newest]
+        for key in stale:
+            self.writes.pop(key, None)
         if list(kept) == [newest]:  # no newer one that may point at other values
             versions = dict(checkpoint["channel_versions"])
             for channel, version in self._versions.get((thread_id, namespace), {}).items():
@@ -127,16 +139,19 @@ class PruningMemorySaver(InMemorySaver):
         return saved
 
     def delete_thread(self, thread_id: str) -> None:
-        super().delete_thread(thread_id)
-        for key in [k for k in self._versions if k[0] == thread_id]:
-            del self._versions[key]
+        with self._lock:
+            super().delete_thread(thread_id)
+            for key in [k for k in list(self._versions) if k[0] == thread_id]:
+                del self._versions[key]
 
     def delete_idle(self, cutoff: datetime) -> list[str]:
         """Delete the conversations whose newest checkpoint is older than ``cutoff``."""
         oldest_kept = cutoff_id(cutoff)
+        with self._lock:
+            spaces_of = list(self.storage.items())
         idle = [
             thread_id
-            for thread_id, spaces in self.storage.items()
+            for thread_id, spaces in spaces_of
             if max((cid for ids in spaces.values() for cid in ids), default="") < oldest_kept
         ]
         for thread_id in idle:
@@ -145,56 +160,3 @@ class PruningMemorySaver(InMemorySaver):
 
     async def adelete_idle(self, cutoff: datetime) -> list[str]:
         return self.delete_idle(cutoff)
-
-
-def _lost_race(error: Exception) -> bool:
-    """A prune that another save or prune of the same conversation got in the way of."""
-    from psycopg import errors
-
-    return isinstance(error, errors.SerializationFailure | errors.DeadlockDetected)
-
-
-class PruningPostgresSaver(PostgresSaver):
-    """``PostgresSaver`` keeping only each conversation's newest checkpoint (LangGraph's
-    ``keep_latest`` prune after each save); a prune that loses a race is left to the next save."""
-
-    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        saved = super().put(config, checkpoint, metadata, new_versions)
-        try:
-            self.prune([_saved(saved)[0]])
-        except Exception as error:
-            if not _lost_race(error):
-                raise
-            log.debug("checkpoint prune of %s skipped: %s", _saved(saved)[0], error)
-        return saved
-
-    def delete_idle(self, cutoff: datetime) -> list[str]:
-        """Delete the conversations whose newest checkpoint is older than ``cutoff``."""
-        with self._cursor() as cur:
-            cur.execute(PG_IDLE, (cutoff_id(cutoff),))
-            idle = [str(row["thread_id"]) for row in cur.fetchall()]
-        self.prune(idle, strategy="delete")
-        return idle
-
-
-class PruningAsyncPostgresSaver(AsyncPostgresSaver):
-    """``AsyncPostgresSaver`` keeping only each conversation's newest checkpoint (LangGraph's
-    ``keep_latest`` prune after each save); a prune that loses a race is left to the next save."""
-
-    async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        saved = await super().aput(config, checkpoint, metadata, new_versions)
-        try:
-            await self.aprune([_saved(saved)[0]])
-        except Exception as error:
-            if not _lost_race(error):
-                raise
-            log.debug("checkpoint prune of %s skipped: %s", _saved(saved)[0], error)
-        return saved
-
-    async def adelete_idle(self, cutoff: datetime) -> list[str]:
-        """Delete the conversations whose newest checkpoint is older than ``cutoff``."""
-        async with self._cursor() as cur:
-            await cur.execute(PG_IDLE, (cutoff_id(cutoff),))
-            idle = [str(row["thread_id"]) for row in await cur.fetchall()]
-        await self.aprune(idle, strategy="delete")
-        return idle

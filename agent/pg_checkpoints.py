@@ -39,7 +39,7 @@ def postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> Any:
     """A synchronous Postgres saver on its own pool (the CLI's); close with ``saver.conn.close()``."""
     from psycopg_pool import ConnectionPool
 
-    from agent.checkpoints import PruningPostgresSaver
+    from agent.pg_pruning import PruningPostgresSaver
 
     pool = ConnectionPool(
         libpq_url(url),
@@ -59,7 +59,7 @@ async def async_postgres_checkpointer(url: str, *, max_size: int = POOL_MAX) -> 
     with ``await saver.conn.close()``."""
     from psycopg_pool import AsyncConnectionPool
 
-    from agent.checkpoints import PruningAsyncPostgresSaver
+    from agent.pg_pruning import PruningAsyncPostgresSaver
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         libpq_url(url),
