@@ -119,6 +119,31 @@ class Chat:
         return await http_call(self.url, self.cookie, "POST", "/project/action", json=body)
 
 
+async def socket_opens(
+    url: str, cookie: str, *, origin: str | None = None, client_type: str = "webapp"
+) -> bool:
+    """Whether the chat socket accepts a connection with this cookie (and Origin header)."""
+    headers = {"Cookie": cookie} | ({"Origin": origin} if origin else {})
+    http = aiohttp.ClientSession()
+    sio = socketio.AsyncClient(reconnection=False, http_session=http)
+    try:
+        await sio.connect(
+            url,
+            headers=headers,
+            auth={"sessionId": str(uuid.uuid4()), "clientType": client_type, "userEnv": "{}"},
+            transports=["websocket"],
+            socketio_path="/ws/socket.io",
+            wait_timeout=TIMEOUT_S,
+        )
+    except socketio.exceptions.ConnectionError:
+        return False
+    finally:
+        if sio.connected:
+            await sio.disconnect()
+        await http.close()
+    return True
+
+
 def of(events: list[Event], name: str) -> list[Any]:
     return [data for event, data in events if event == name]
 
@@ -292,23 +317,6 @@ def test_the_socket_opens_only_for_listed_origins(
 
     async def run() -> bool:
         cookie = await sign_in(server.url)
-        http = aiohttp.ClientSession()
-        sio = socketio.AsyncClient(reconnection=False, http_session=http)
-        try:
-            await sio.connect(
-                server.url,
-                headers={"Cookie": cookie, "Origin": page},
-                auth={"sessionId": str(uuid.uuid4()), "clientType": "copilot", "userEnv": "{}"},
-                transports=["websocket"],
-                socketio_path="/ws/socket.io",
-                wait_timeout=TIMEOUT_S,
-            )
-        except socketio.exceptions.ConnectionError:
-            return False
-        finally:
-            if sio.connected:
-                await sio.disconnect()
-            await http.close()
-        return True
+        return await socket_opens(server.url, cookie, origin=page, client_type="copilot")
 
     assert asyncio.run(run()) is opens

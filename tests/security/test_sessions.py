@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import httpx
 import pytest
-import socketio
 
 from tests.e2e.conftest import ARTIFACTS, AUTH_SECRET, E2EHome, Server, free_port
-from tests.e2e.test_protocol import TIMEOUT_S, Chat, poll, sign_in
+from tests.e2e.test_protocol import TIMEOUT_S, Chat, poll, sign_in, socket_opens
 from tests.security.conftest import StartServer
 
 USERS = "alice:wonderland,bob:builder,carol:singer"
@@ -48,28 +45,6 @@ async def token_sign_in(url: str, token: str) -> tuple[int, str]:
 async def status(url: str, cookie: str, method: str = "GET", path: str = "/user") -> int:
     async with httpx.AsyncClient(timeout=TIMEOUT_S, headers={"Cookie": cookie}) as http:
         return (await http.request(method, url + path, json={})).status_code
-
-
-async def socket_opens(url: str, cookie: str) -> bool:
-    """Whether the chat socket accepts this cookie (as a new tab connecting)."""
-    http = aiohttp.ClientSession()
-    sio = socketio.AsyncClient(reconnection=False, http_session=http)
-    try:
-        await sio.connect(
-            url,
-            headers={"Cookie": cookie},
-            auth={"sessionId": str(uuid.uuid4()), "clientType": "webapp", "userEnv": "{}"},
-            transports=["websocket"],
-            socketio_path="/ws/socket.io",
-            wait_timeout=TIMEOUT_S,
-        )
-    except socketio.exceptions.ConnectionError:
-        return False
-    finally:
-        if sio.connected:
-            await sio.disconnect()
-        await http.close()
-    return True
 
 
 def mint(identifier: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
