@@ -35,7 +35,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from datetime import date
 
 import numpy as np
 
-from tests.e2e.conftest import E2EHome, Server, free_port
+from tests.e2e.conftest import E2EHome, Server, build_into_postgres, free_port
 from tests.e2e.test_protocol import Chat, of, sign_in
 from tests.postgres import start_postgres
 
@@ -164,18 +163,10 @@ def with_postgres(
     work = Path(tempfile.mkdtemp(prefix="recbot-load-home-")) / "home"
     try:
         postgres.psql("CREATE DATABASE load")
-        shutil.copytree(home.home, work, ignore=shutil.ignore_patterns("*.db*", "run"))
-        shared = E2EHome(work, home.data_dir, True)
-        url = {"RECBOT_DATABASE_URL": postgres.url("load")}
-        subprocess.run(
-            [sys.executable, "-m", "ui.cli", "build", "--quiet"],
-            env=shared.env(**url),
-            cwd=ROOT,
-            check=True,
-        )
+        built = build_into_postgres(home, work, postgres.url("load"))
         results = []
         for replicas in (1, 2):
-            servers = start(shared, logs, replicas, **url)
+            servers = start(built.home, logs, replicas, **built.env())
             try:
                 results += measure(servers, levels, turns, think_s)
             finally:

@@ -178,23 +178,29 @@ class PostgresHome:
         return {"RECBOT_DATABASE_URL": self.url}
 
 
-@pytest.fixture(scope="session")
-def postgres_home(
-    e2e_home: E2EHome, postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[PostgresHome]:
-    postgres_server.psql("CREATE DATABASE e2e")
-    home = tmp_path_factory.mktemp("e2e-postgres") / "home"
-    shutil.copytree(e2e_home.home, home, ignore=shutil.ignore_patterns("*.db*", "run"))
-    shared = PostgresHome(
-        E2EHome(home, e2e_home.data_dir, e2e_home.real), postgres_server.url("e2e")
-    )
-    subprocess.run(  # the catalog into Postgres; the embeddings and the ranker are reused
+def build_into_postgres(source: E2EHome, home: Path, url: str) -> PostgresHome:
+    """A copy of ``source``'s built home at ``home`` (no SQLite files, no app roots) whose
+    catalog `recbot build` writes into the Postgres database ``url``; the embeddings and the
+    ranker are reused."""
+    shutil.copytree(source.home, home, ignore=shutil.ignore_patterns("*.db*", "run"))
+    shared = PostgresHome(E2EHome(home, source.data_dir, source.real), url)
+    subprocess.run(
         [sys.executable, "-m", "ui.cli", "build", "--quiet"],
         env=shared.home.env(**shared.env()),
         cwd=ROOT,
         check=True,
         timeout=900,
     )
+    return shared
+
+
+@pytest.fixture(scope="session")
+def postgres_home(
+    e2e_home: E2EHome, postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresHome]:
+    postgres_server.psql("CREATE DATABASE e2e")
+    home = tmp_path_factory.mktemp("e2e-postgres") / "home"
+    shared = build_into_postgres(e2e_home, home, postgres_server.url("e2e"))
     try:
         yield shared
     finally:
