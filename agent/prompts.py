@@ -234,6 +234,13 @@ def verbalizer_messages(
     return verbalizer_prompt(preferences_summary, candidates, labels).messages()
 
 
+def history_summary(titles: Sequence[str]) -> str:
+    """A watch history as LlamaRec's prompt shows it, titles oldest first (newest last): the
+    preferences summary of the fine-tuning export's LlamaRec records and of the LLM rerank in
+    ``recbot eval --llm-rerank``, so a model tuned on the one is judged on the same words."""
+    return "watched, oldest first: " + "; ".join(titles)
+
+
 # --- pointwise rerank (TallRec) ------------------------------------------------------------------
 
 POINTWISE_SYSTEM = """\

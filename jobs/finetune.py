@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
-from agent.prompts import verbalizer_prompt
+from agent.prompts import history_summary, verbalizer_prompt
 from catalog.build import BuildConfig
 from catalog.domain import Catalog, Interaction, Item
 from ranker.pipeline import read_inputs
@@ -121,8 +121,7 @@ def llamarec_example(
 ) -> FinetuneExample:
     """A LlamaRec record: the verbalizer prompt over ``candidates`` with the history titles,
     oldest first, as the summary; ``answer`` is the true item's position in ``candidates``."""
-    summary = "watched, oldest first: " + "; ".join(history)
-    prompt = verbalizer_prompt(summary, candidates, LABELS[: len(candidates)])
+    prompt = verbalizer_prompt(history_summary(history), candidates, LABELS[: len(candidates)])
     return FinetuneExample(instruction=prompt.system, input=prompt.user, output=LABELS[answer])
 
 

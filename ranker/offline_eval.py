@@ -21,7 +21,14 @@ from catalog.search import Retriever
 from ranker.baselines import ContentScorer, ItemKNNScorer, MFScorer, PopularityScorer
 from ranker.evaluate import evaluate_many, format_table, results_to_json
 from ranker.funnel import format_funnel, retrieval_recall
-from ranker.pipeline import RankerData, RankerPaths, ensure_ranker, load_scorer, read_inputs
+from ranker.pipeline import (
+    RankerData,
+    RankerInputs,
+    RankerPaths,
+    ensure_ranker,
+    load_scorer,
+    read_inputs,
+)
 from ranker.train import TrainConfig
 from ranker.types import Scorer
 
@@ -55,9 +62,7 @@ def run_eval(
     log: Log = print,
 ) -> dict[str, Any]:
     """Evaluate, print one table, write ``eval.json`` (and a timestamped copy) to ``out_dir``."""
-    inputs = read_inputs(config)
-    ensure_ranker(config, train_config, inputs=inputs, progress=progress, log=log)
-    data = RankerData.prepare(inputs.catalog, inputs.interactions, inputs.content)
+    inputs, data = prepare_protocol(config, train_config, progress=progress, log=log)
     log("Fitting baselines on the training split …")
     scorers = [*fit_baselines(data, log), load_scorer(RankerPaths(config.artifacts), data.features)]
     log("Ranking every test item among all items …")
@@ -80,16 +85,29 @@ def run_eval(
         funnel_results = retrieval_recall(retriever, inputs.catalog, data.split)
         log(format_funnel(funnel_results))
         report["funnel"] = [asdict(r) for r in funnel_results]
-    _write_report(out_dir, report)
+    write_report(out_dir, report)
     log(f"Wrote {out_dir / 'eval.json'}")
     return report
 
 
-def _write_report(out_dir: Path, report: dict[str, Any]) -> None:
+def prepare_protocol(
+    config: BuildConfig, train_config: TrainConfig, *, progress: bool = True, log: Log = print
+) -> tuple[RankerInputs, RankerData]:
+    """The built catalog and the protocol's split and features, with the DNN checkpoint
+    trained on that split (trained now only when missing or out of date)."""
+    inputs = read_inputs(config)
+    ensure_ranker(config, train_config, inputs=inputs, progress=progress, log=log)
+    return inputs, RankerData.prepare(inputs.catalog, inputs.interactions, inputs.content)
+
+
+def write_report(out_dir: Path, report: dict[str, Any], name: str = "eval") -> Path:
+    """``name.json`` in ``out_dir`` (replaced atomically) and a copy stamped with the report's
+    ``evaluated_at``, so earlier runs stay; returns the path of ``name.json``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
     stamp = str(report["evaluated_at"]).replace(":", "").replace("-", "")
-    (out_dir / f"eval-{stamp}.json").write_text(text)
-    tmp = out_dir / "eval.json.tmp"
+    (out_dir / f"{name}-{stamp}.json").write_text(text)
+    tmp = out_dir / f"{name}.json.tmp"
     tmp.write_text(text)
-    os.replace(tmp, out_dir / "eval.json")
+    os.replace(tmp, out_dir / f"{name}.json")
+    return out_dir / f"{name}.json"
