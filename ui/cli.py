@@ -106,7 +106,38 @@ def cmd_eval(args: argparse.Namespace, ctx: Context) -> int:
             progress=not args.quiet,
         )
         return 0
+    if args.llm_rerank is not None:
+        return _eval_llm_rerank(args, ctx, out / "llm-rerank")
+    rerank_only = (args.rerank_top, args.users, args.seed, args.call_timeout)
+    if any(value is not None for value in rerank_only):
+        print(
+            "recbot: --rerank-top, --users, --seed and --call-timeout go with --llm-rerank",
+            file=sys.stderr,
+        )
+        return 2
     run_eval(ctx.config, ctx.train_config, ctx.embedder(), out, funnel=not args.no_funnel)
+    return 0
+
+
+def _eval_llm_rerank(args: argparse.Namespace, ctx: Context, out: Path) -> int:
+    """``recbot eval --llm-rerank MODE``: the DNN alone vs the DNN's top K reranked by the LLM."""
+    from jobs.rerank_eval import RerankEvalConfig, run_rerank_eval
+
+    settings = ctx.settings
+    given = {"seed": args.seed, "call_timeout": args.call_timeout}
+    try:
+        config = RerankEvalConfig(
+            mode=args.llm_rerank,
+            top=settings.rerank_top if args.rerank_top is None else args.rerank_top,
+            users=args.users,
+            history_items=settings.llm_history_items,
+            max_history=settings.ranker_max_history,
+            **{name: value for name, value in given.items() if value is not None},
+        )
+    except ValueError as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 2
+    run_rerank_eval(settings, config, out, progress=not args.quiet)
     return 0
 
 
@@ -413,6 +444,28 @@ def cmd_forget(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _llm_rerank_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--llm-rerank",
+        choices=["verbalizer", "listwise", "pointwise"],
+        help="instead: the DNN alone vs its top K reranked by the configured LLM, same users",
+    )
+    p.add_argument(
+        "--rerank-top", type=int, metavar="K", help="with --llm-rerank: K (RECBOT_RERANK_TOP, 20)"
+    )
+    p.add_argument(
+        "--users", type=int, metavar="N", help="with --llm-rerank: a seeded sample of N users"
+    )
+    p.add_argument("--seed", type=int, help="with --users: which sample (default 0)")
+    p.add_argument(
+        "--call-timeout",
+        type=float,
+        metavar="S",
+        help="with --llm-rerank: seconds one LLM call may take (default 180; not retried; "
+        "no chat-turn deadline applies)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recbot", description="A conversational recommender.")
     parser.add_argument("--home", type=Path, help="artifact directory (RECBOT_HOME)")
@@ -456,6 +509,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--systems", help="with --dialogues: comma-separated systems (default: recbot and floors)"
     )
+    _llm_rerank_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_eval)
 
