@@ -172,17 +172,29 @@ class Recommender:
             message, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
         await asyncio.to_thread(self.owners.claim, thread_id, user_id)
-        state: dict[str, Any] = dict((await self.graph.aget_state(config)).values)
-        state.update({key: value for key, value in inputs.items() if key != "messages"})
+        # The state before the first node is LangGraph's own first "values" chunk (the stored
+        # state with this turn's input applied): the conversation is read from the
+        # checkpointer once per turn, not a second time here to describe the stages.
+        state: dict[str, Any] | None = None
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
-            async for chunk in self.graph.astream(
-                inputs, config, context=self.deps, stream_mode="updates", durability=DURABILITY
+            async for mode, chunk in self.graph.astream(
+                inputs,
+                config,
+                context=self.deps,
+                stream_mode=["values", "updates"],
+                durability=DURABILITY,
             ):
+                if mode == "values":
+                    if state is None:
+                        state = dict(chunk)
+                    continue
                 for node, update in chunk.items():
                     if not isinstance(update, dict):
                         continue
+                    state = state if state is not None else {}
                     yield describe(node, update, state, self.deps)
                     state.update(update)
+        state = state if state is not None else {}
         # the turn's own updates make the reply (only ``messages`` has a reducer, and the reply
         # reads none): no second read of the whole state back from the checkpointer
         yield self._reply(state, thread_id, started, spent())

@@ -28,7 +28,17 @@ from tools.catalog_tools import find_item
 
 
 def _finish(reply: str, action: str, **updates: Any) -> dict[str, Any]:
-    return {"messages": [AIMessage(reply)], "reply": reply, "action": action, **updates}
+    """Every turn ends here. The retrieval pool (``candidates``, ~1,000 items) is this turn's
+    working set and is emptied, so the stored conversation keeps the short ``ranked`` list (the
+    source of a replacement card) but not the pool: reading the pool back at the start of
+    every turn was a busy server's largest single cost (benchmarks/load.py, docs/deploy.md)."""
+    return {
+        "messages": [AIMessage(reply)],
+        "reply": reply,
+        "action": action,
+        "candidates": [],
+        **updates,
+    }
 
 
 def respond(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -197,3 +197,48 @@ def test_it_follows_the_item_talked_about_in_the_stream(recommender: Recommender
         _s, reply = _turn(recommender, follow_up, "f1")
         assert reply.action == "answer"
         assert reply.reply.startswith(second_item.display_title), follow_up
+
+
+def test_a_streamed_turn_reads_the_conversation_once(agent_deps: Deps, tmp_path: Path) -> None:
+    """The stages are described from LangGraph's own read of the stored state, not from a
+    second read of the whole conversation before the turn (each read deserialises it all)."""
+
+    async def run() -> list[int]:
+        reads: list[int] = []
+        saver = await async_sqlite_checkpointer(tmp_path / "memory.db")
+        original = saver.aget_tuple
+
+        async def counted(config: Any) -> Any:
+            reads[-1] += 1
+            return await original(config)
+
+        saver.aget_tuple = counted  # type: ignore[method-assign]
+        try:
+            recommender = Recommender(agent_deps, saver)
+            for text in ("something like Toy Story", "more please"):
+                reads.append(0)
+                async for _event in recommender.astream(text, thread_id="once"):
+                    pass
+        finally:
+            await saver.conn.close()
+        return reads
+
+    assert asyncio.run(run()) == [1, 1]
+
+
+def test_the_stored_conversation_keeps_the_ranking_but_not_the_retrieval_pool(
+    recommender: Recommender,
+) -> None:
+    """The pool (hundreds of candidates) is one turn's working set; the stored state keeps the
+    ranked list a replacement card is taken from, and a later turn still retrieves afresh."""
+    stages, reply = _turn(recommender, "something like Toy Story", "pool", k=3)
+    kept = next(line for line in stages[2].lines if line.startswith("Kept"))
+    assert int(kept.split()[1]) > len(reply.recommendations)  # the turn had a real pool
+    state = recommender.graph.get_state({"configurable": {"thread_id": "pool"}}).values
+    assert state["candidates"] == []
+    assert len(state["ranked"]) > len(reply.recommendations)
+    shown = [r.item_id for r in reply.recommendations]
+    assert asyncio.run(recommender.afeedback("pool", shown[0], "rejected")) is not None
+    stages, _later = _turn(recommender, "something funnier", "pool", k=3)
+    kept = next(line for line in stages[2].lines if line.startswith("Kept"))
+    assert int(kept.split()[3]) > 0  # "Kept A of B": the filter saw a fresh pool of B
