@@ -68,8 +68,8 @@ def e2e_home(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
     data_dir = os.environ.get("RECBOT_DATA_DIR")
     if data_dir and (Path(data_dir) / "movies.csv").exists():
         real = request.getfixturevalue("real")  # tests/integration's build, reused
-        shutil.copytree(
-            real.settings.home, home, ignore=shutil.ignore_patterns("conversations.db*")
+        shutil.copytree(  # not its app roots: those of servers run on it are no one's here
+            real.settings.home, home, ignore=shutil.ignore_patterns("conversations.db*", "run")
         )
         return E2EHome(home, Path(data_dir).resolve(), real=True)
     data = write_movielens(tmp_path_factory.mktemp("e2e-data") / "ml")
