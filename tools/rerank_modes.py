@@ -33,7 +33,12 @@ log = logging.getLogger(__name__)
 LABELS = tuple("ABCDEFGHIJKLMNOPQRST")  # one token each; candidates past T are not reranked
 TOP_LOGPROBS = 20  # the most alternatives per token OpenAI's API returns
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # letters read as labels, in range or not
-_ANSWER_LABEL = re.compile(r"\(?([A-Z])[).:]?")  # "B", "(B)", "B." or "B:"
+# "B", "(B)", "B." or "B:", alone or followed by what the model says about it ("B. Heat (1995)");
+# never a capital opening prose ("A great pick is …"): after the letter, a delimiter or nothing
+_ANSWER_LABEL = re.compile(r"\(?([A-Z])(?:[).:](?:\s.*)?)?", re.DOTALL)
+# The verbalizer reads the answer's first position only (LlamaRec): a few tokens are enough to
+# see the label and its delimiter; more only cost time (a 135M model names a title after it)
+VERBALIZER_MAX_TOKENS = 4
 _TOKEN_NOISE = " \t\r\n()[].,:;*\"'"  # what may wrap a label or a yes/no in one token
 _SNIPPET = 60
 
@@ -80,7 +85,12 @@ class VerbalizerReranker(_GuardedReranker):
         prompt: VerbalizerPrompt,
         counter: UsageSink | None = None,
     ) -> None:
-        self._model = chat_model.bind(logprobs=True, top_logprobs=TOP_LOGPROBS)
+        self._model = chat_model.bind(
+            logprobs=True,
+            top_logprobs=TOP_LOGPROBS,
+            # in the body, where llama.cpp's server reads it (see agent.llm.make_chat_model)
+            extra_body={"max_tokens": VERBALIZER_MAX_TOKENS},
+        )
         self._prompt = prompt
         self._counter = counter
 
@@ -221,8 +231,8 @@ def label_values(
 
 
 def answer_label(text: str) -> int | None:
-    """The 1-based number of the letter the answer consists of (``B``, ``(B)``, ``B.``), any
-    letter A–Z, in range or not; None for anything else."""
+    """The 1-based number of the letter the answer opens with (``B``, ``(B)``, ``B.``, or
+    ``B. Heat (1995)``), any letter A–Z, in range or not; None for anything else (prose)."""
     match = _ANSWER_LABEL.fullmatch(text.strip())
     return _label_number(match.group(1)) if match else None
 

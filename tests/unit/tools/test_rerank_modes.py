@@ -39,6 +39,7 @@ CANDIDATES = [
 ]
 N = len(CANDIDATES)
 LOGPROBS = {"logprobs": True, "top_logprobs": 20}
+FIRST_LABEL = {**LOGPROBS, "extra_body": {"max_tokens": 4}}  # the verbalizer reads one position
 
 
 def reply(text: str, top: dict[str, float] | None = None) -> AIMessage:
@@ -114,7 +115,7 @@ def test_verbalizer_ranks_by_label_logprobs_in_one_call() -> None:
     result = verbalizer(model, sink).rerank("likes quirky comedies", CANDIDATES, N)
     # scored labels by probability, then the labels absent from top_logprobs in ranker order
     assert result == RerankResult(order=(2, 0, 4, 1, 3, 5), raw="C", filled=2, mode="verbalizer")
-    assert model.bound == [LOGPROBS] and len(model.asked) == 1 and len(sink.messages) == 1
+    assert model.bound == [FIRST_LABEL] and len(model.asked) == 1 and len(sink.messages) == 1
     assert "A. Heat (1995)" in model.asked[0] and "F. Inception (2010)" in model.asked[0]
 
 
@@ -145,6 +146,16 @@ def test_verbalizer_garbage_keeps_the_ranker_order(
     result = verbalizer(always(reply(answer, top))).rerank("x", CANDIDATES, 3)
     assert result.order == (0, 1, 2) and result.fell_back and result.filled == 3
     assert result.dropped == (f"{answer!r}: not a label",)
+
+
+@pytest.mark.parametrize("answer", ["B. The Italian Job (2003)", "(B) Heat", "B: because"])
+def test_verbalizer_reads_a_label_followed_by_words_as_that_label(answer: str) -> None:
+    """A small model names the label, then a title (even a wrong one): the label and the
+    first position's logprobs still rank, as LlamaRec reads only that position."""
+    result = verbalizer(always(reply(answer, {"B": -0.1, "A": -1.0, "C": -3.0}))).rerank(
+        "x", CANDIDATES, 3
+    )
+    assert result.order == (1, 0, 2) and not result.fell_back and result.dropped == ()
 
 
 def test_verbalizer_guard_drops_an_out_of_range_label() -> None:
@@ -333,6 +344,7 @@ def test_verbalizer_through_the_real_client_asks_for_logprobs(llm_stub: LLMStub)
     assert result.order == (2, 0, 5, 1) and result.raw == "C" and not result.fell_back
     (request,) = llm_stub.requests
     assert request["logprobs"] is True and request["top_logprobs"] == 20
+    assert request["max_tokens"] == 4  # only the first position is read
     assert request["messages"][0]["role"] == "system"
     assert "F. Inception (2010)" in request["messages"][1]["content"]
     assert counter.calls == 1
