@@ -12,7 +12,16 @@ import httpx
 
 from tests.e2e.test_protocol import sign_in
 
-LEAKS = ("Traceback", "sqlite", "SELECT ", "/work/", "site-packages", '.py"')
+LEAKS = (
+    "Traceback",
+    "sqlite",
+    "psycopg",
+    "postgresql",
+    "SELECT ",
+    "/work/",
+    "site-packages",
+    '.py"',
+)
 
 
 def _plain(text: str) -> None:

@@ -9,11 +9,9 @@ are awaited through the server's log, where each refusal is written with the ids
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +30,7 @@ from tests.e2e.test_protocol import (
     poll,
     sign_in,
 )
+from tests.security.conftest import Backend, query
 
 FORGED = {"item_id": 999999, "title": "A Film Nobody Made (2031)", "reason": "forged"}
 
@@ -63,20 +62,14 @@ def thread_of(turn: list[Any]) -> str:
     return str(of(turn, "first_interaction")[0]["thread_id"])
 
 
-def checkpoints(home: Path, thread_id: str) -> int:
-    with sqlite3.connect(home / "conversations.db") as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)
-        ).fetchone()
-    return int(count)
+def checkpoints(backend: Backend, thread_id: str) -> int:
+    sql = "SELECT count(*) FROM checkpoints WHERE thread_id = :t"
+    return int(query(backend.memory_database(), sql, t=thread_id))
 
 
-def owner_rows(home: Path, thread_id: str) -> int:
-    with sqlite3.connect(home / "recbot.db") as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM thread_owners WHERE thread_id = ?", (thread_id,)
-        ).fetchone()
-    return int(count)
+def owner_rows(backend: Backend, thread_id: str) -> int:
+    sql = "SELECT count(*) FROM thread_owners WHERE thread_id = :t"
+    return int(query(backend.app_database(), sql, t=thread_id))
 
 
 def test_visitor_b_cannot_overwrite_a_cards_or_delete_a_feedback(server: Server) -> None:
@@ -131,11 +124,11 @@ def test_visitor_b_cannot_overwrite_a_cards_or_delete_a_feedback(server: Server)
 
 
 def _cli_conversation(server: Server, thread: str) -> None:
-    """Someone's terminal conversation on the server's own files (its memory, no chat history)."""
+    """Someone's terminal conversation on the server's own state (its memory, no chat history)."""
     subprocess.run(
         [sys.executable, "-m", "ui.cli", "chat", "--user", "1", "--thread", thread, "-k", "3"],
         input=f"{FIRST}\n/quit\n".encode(),
-        env=server.home.env(),
+        env=server.home.env(**server.extra_env),  # with the server's database
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -143,11 +136,13 @@ def _cli_conversation(server: Server, thread: str) -> None:
     )
 
 
-def test_b_with_the_id_of_a_memory_gets_none_of_it_and_cannot_delete_it(server: Server) -> None:
+def test_b_with_the_id_of_a_memory_gets_none_of_it_and_cannot_delete_it(
+    server: Server, backend: Backend
+) -> None:
     thread = f"cli-{uuid.uuid4().hex[:12]}"  # user 1's, in the terminal: memory, no chat history
     _cli_conversation(server, thread)
-    before = checkpoints(server.home.home, thread)
-    assert before > 0 and owner_rows(server.home.home, thread) == 1
+    before = checkpoints(backend, thread)
+    assert before > 0 and owner_rows(backend, thread) == 1
 
     async def run() -> None:
         _, _, a = await visitor(server.url)
@@ -184,22 +179,21 @@ def test_b_with_the_id_of_a_memory_gets_none_of_it_and_cannot_delete_it(server: 
         await logged(server, f"thread {thread} deleted; its agent memory is another user's")
 
     asyncio.run(run())
-    assert checkpoints(server.home.home, thread) == before
-    assert owner_rows(server.home.home, thread) == 1
+    assert checkpoints(backend, thread) == before
+    assert owner_rows(backend, thread) == 1
 
 
-def test_deleting_a_conversation_deletes_its_memory(server: Server) -> None:
+def test_deleting_a_conversation_deletes_its_memory(server: Server, backend: Backend) -> None:
     async def run() -> str:
         cookie, _, a = await visitor(server.url)
         thread = thread_of(await a.say(FIRST))
         await a.close()
-        assert checkpoints(server.home.home, thread) > 0
-        assert owner_rows(server.home.home, thread) == 1
+        assert checkpoints(backend, thread) > 0
+        assert owner_rows(backend, thread) == 1
         await http_call(server.url, cookie, "DELETE", "/project/thread", json={"threadId": thread})
 
         async def forgotten() -> bool:
-            home = server.home.home
-            return checkpoints(home, thread) == 0 and owner_rows(home, thread) == 0
+            return checkpoints(backend, thread) == 0 and owner_rows(backend, thread) == 0
 
         await poll(forgotten, lambda: f"thread {thread} still has checkpoints or an owner")
         # resuming that id starts from nothing: the chat history and the memory are gone
@@ -219,4 +213,4 @@ def test_deleting_a_conversation_deletes_its_memory(server: Server) -> None:
         return thread
 
     thread = asyncio.run(run())
-    assert checkpoints(server.home.home, thread) == 0
+    assert checkpoints(backend, thread) == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, AUTH_SECRET, E2EHome, Server, free_port
+from tests.e2e.conftest import AUTH_SECRET, E2EHome, Server
 from tests.e2e.test_protocol import TIMEOUT_S, Chat, poll, sign_in, socket_opens
-from tests.security.conftest import StartServer
+from tests.security.conftest import (
+    Backend,
+    StartServer,
+    backend_server,
+    query,
+    table_names,
+)
 
 USERS = "alice:wonderland,bob:builder,carol:singer"
 WINDOW_S = 10  # the throttle's window on these servers: the 20 tries land well within it
@@ -57,14 +62,14 @@ def mint(identifier: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="module")
-def password_server(e2e_home: E2EHome) -> Iterator[Server]:
+def password_server(backend: Backend) -> Iterator[Server]:
     """Password sign-in for alice, bob and carol; widget tokens left at their default (off)."""
     env = {
         "RECBOT_AUTH": "password",
         "RECBOT_AUTH_USERS": USERS,
         "RECBOT_SIGNIN_WINDOW_S": str(WINDOW_S),
     }
-    srv = Server(e2e_home, free_port(), ARTIFACTS / "security-sessions.log", extra_env=env)
+    srv = backend_server(backend, "security-sessions", **env)
     srv.start()
     try:
         yield srv
@@ -181,29 +186,33 @@ def test_a_removed_user_is_refused_after_a_restart_and_widgets_serve_configured_
     asyncio.run(after())
 
 
-def _rows(database: Path) -> dict[str, int]:
-    with sqlite3.connect(database) as db:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        counted = ("chat_users", "accounts", "session_versions")
-        return {
-            t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] if t in tables else 0
-            for t in counted
-        }
+COUNTED = ("chat_users", "accounts", "session_versions")
+
+
+def _rows(url: str) -> dict[str, int]:
+    tables = table_names(url)
+    return {t: query(url, f"SELECT COUNT(*) FROM {t}") if t in tables else 0 for t in COUNTED}
 
 
 def test_fifty_anonymous_sign_ins_store_no_rows_and_a_visitor_can_sign_out(
-    start_server: StartServer, e2e_home: E2EHome, tmp_path: Path
+    start_server: StartServer, backend: Backend, tmp_path: Path
 ) -> None:
-    home = tmp_path / "home"  # this server's own database, so its rows can be counted
-    shutil.copytree(e2e_home.home, home, ignore=shutil.ignore_patterns("conversations.db*"))
-    srv = start_server(home=E2EHome(home, e2e_home.data_dir, e2e_home.real))
-    before = _rows(home / "recbot.db")
+    if backend.url:  # the suite's Postgres database: nothing else writes to it meanwhile
+        srv, database = start_server(), backend.app_database()
+    else:  # this server's own SQLite file, copied from the shared home
+        home = tmp_path / "home"
+        shutil.copytree(
+            backend.home.home, home, ignore=shutil.ignore_patterns("conversations.db*", "run")
+        )
+        srv = start_server(home=E2EHome(home, backend.home.data_dir, backend.home.real))
+        database = backend.app_database(home)
+    before = _rows(database)
 
     async def run() -> None:
         cookies = [await sign_in(srv.url) for _ in range(50)]
         assert len(set(cookies)) == 50
         assert await status(srv.url, cookies[0]) == 200  # reading the user stores none either
-        assert _rows(home / "recbot.db") == before
+        assert _rows(database) == before
         assert await status(srv.url, cookies[0], "POST", "/logout") == 200
         assert await status(srv.url, cookies[0]) == 401
         assert not await socket_opens(srv.url, cookies[0])
