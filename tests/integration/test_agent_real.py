@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 import statistics
+import uuid
 
 import pytest
 
+from agent.context import Deps
+from agent.pg_checkpoints import checkpointer, close
 from agent.recommender import Recommender, Reply
+from agent.wiring import build_deps
+from catalog.errors import NotYourConversation
 from tests.real_catalog import RealCatalog
 
 INCEPTION, TOY_STORY, FINDING_NEMO = 79132, 1, 6377
@@ -64,14 +69,31 @@ def test_loved_toy_story_and_finding_nemo_gives_family_animation(
     assert all(r.explanation for r in reply.recommendations)
 
 
-def test_rejected_item_never_returns_and_older_moves_years_down(
-    agent: Recommender, real: RealCatalog
+@pytest.fixture(scope="module")
+def stored_deps(real_stored: RealCatalog) -> Deps:
+    """The agent's parts over ``real_stored``: thread owners in its app database."""
+    return build_deps(real_stored.settings, embedder=real_stored.artifacts.retriever.embedder)
+
+
+def test_rejected_item_never_returns_and_older_moves_years_down_across_a_restart(
+    stored_deps: Deps, real_stored: RealCatalog
 ) -> None:
-    catalog = real.artifacts.catalog
-    first = agent.reply("Something like The Matrix", thread_id="three-turns")
+    """The conversation's memory and owner live in the database (SQLite files or Postgres): a
+    second agent on it, as after a restart, continues where the first stopped."""
+    catalog = real_stored.artifacts.catalog
+    visitor, thread = 1_000_000_001, f"three-turns-{uuid.uuid4().hex[:8]}"
+    before = Recommender(stored_deps, checkpointer(real_stored.settings))
+    first = before.reply("Something like The Matrix", thread_id=thread, user_id=visitor)
     rejected = first.recommendations[0].item_id
-    second = agent.reply("not that one", thread_id="three-turns")
-    third = agent.reply("older, please", thread_id="three-turns")
+    second = before.reply("not that one", thread_id=thread, user_id=visitor)
+    close(before.checkpointer)
+    after = Recommender(stored_deps, checkpointer(real_stored.settings))
+    try:
+        third = after.reply("older, please", thread_id=thread, user_id=visitor)
+        with pytest.raises(NotYourConversation):
+            after.reply("more please", thread_id=thread, user_id=visitor + 1)
+    finally:
+        after.close()
     for reply in (second, third):
         assert reply.action == "recommend"
         assert rejected not in {r.item_id for r in reply.recommendations}

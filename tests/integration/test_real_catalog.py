@@ -1,4 +1,8 @@
-"""The catalog layer on the real ml-latest-small (built once per session; see conftest)."""
+"""The catalog layer on the real ml-latest-small (built once per session; see conftest).
+
+What reads the catalog back from the store (counts, titles, a rebuild's reuse, the CLI) runs on
+both backends (``real_stored``: the home's SQLite file, and the suite's Postgres server); the
+retrieval tests read only the FAISS files, the same on both."""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from ui.cli import main
 FAMILY = {"Animation", "Children"}
 
 
-def test_the_whole_catalog_is_built(real: RealCatalog) -> None:
-    manifest = real.artifacts.manifest
+def test_the_whole_catalog_is_built(real_stored: RealCatalog) -> None:
+    manifest = real_stored.artifacts.manifest
+    assert len(real_stored.artifacts.catalog) == 9742  # as read back from the store
     assert manifest.counts["items"] == 9742
     assert manifest.counts["interactions"] == 100836
     assert manifest.counts["users"] == 610
@@ -40,8 +45,10 @@ def test_the_whole_catalog_is_built(real: RealCatalog) -> None:
         ("Incepton", 79132),
     ],
 )
-def test_titles_resolve_to_the_right_movie(real: RealCatalog, query: str, movie_id: int) -> None:
-    best = real.artifacts.catalog.search_titles(query)[0]
+def test_titles_resolve_to_the_right_movie(
+    real_stored: RealCatalog, query: str, movie_id: int
+) -> None:
+    best = real_stored.artifacts.catalog.search_titles(query)[0]
     assert best.item.id == movie_id
     assert best.sure
 
@@ -71,18 +78,20 @@ def test_text_search_finds_what_it_describes(real: RealCatalog) -> None:
     assert 1 in {c.item_id for c in results}  # Toy Story
 
 
-def test_rebuild_with_unchanged_inputs_reuses_everything(real: RealCatalog) -> None:
+def test_rebuild_with_unchanged_inputs_reuses_everything(real_stored: RealCatalog) -> None:
     embedder = SentenceTransformerEmbedder()
-    manifest = build(real.config, embedder, progress=False, log=lambda _msg: None)
+    manifest = build(real_stored.config, embedder, progress=False, log=lambda _msg: None)
     assert set(manifest.stages.values()) == {"reused"}
     assert embedder._model is None  # the model was never even loaded
 
 
 def test_cli_search_on_the_real_catalog(
-    real: RealCatalog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    real_stored: RealCatalog, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("RECBOT_HOME", str(real.config.home))
-    monkeypatch.setenv("RECBOT_DATA_DIR", str(real.config.data_dir))
+    monkeypatch.setenv("RECBOT_HOME", str(real_stored.config.home))
+    monkeypatch.setenv("RECBOT_DATA_DIR", str(real_stored.config.data_dir))
+    if real_stored.settings.database_url:
+        monkeypatch.setenv("RECBOT_DATABASE_URL", real_stored.settings.database_url)
     args = ["search", "--like", "Toy Story (1995)", "--min-year", "2000", "-k", "5", "--json"]
     assert main(args) == 0
     results = json.loads(capsys.readouterr().out)
