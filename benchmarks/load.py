@@ -63,6 +63,7 @@ class Level:
     errors: int = 0
     wall_s: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0  # CPU time the replicas spent during the level (user + system)
 
     def row(self) -> dict[str, float | int]:
         values = self.latencies_ms or [float("nan")]
@@ -76,6 +77,11 @@ class Level:
             "p99_ms": round(float(np.percentile(values, 99)), 1),
             "turns_per_s": round(len(self.latencies_ms) / self.wall_s, 2) if self.wall_s else 0,
             "rss_mb": round(max(self.rss_mb), 1) if self.rss_mb else 0,
+            # server CPU per answered turn: the capacity figure other work on the machine
+            # inflates least (turns/s per core ~ 1000 / this)
+            "cpu_ms_per_turn": round(1000 * self.cpu_s / len(self.latencies_ms), 1)
+            if self.latencies_ms
+            else 0,
         }
 
 
@@ -85,6 +91,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def conversation(url: str, turns: int, level: Level, think_s: float = 0.0) -> None:
@@ -132,7 +144,10 @@ def measure(
     out = []
     for count in levels:
         level = Level(count, len(servers))
+        pids = [s.process.pid for s in servers if s.process is not None]
+        before = sum(cpu_s(pid) for pid in pids)
         asyncio.run(run_level(urls, count, turns, level, think_s))
+        level.cpu_s = sum(cpu_s(pid) for pid in pids) - before
         level.rss_mb = [rss_mb(s.process.pid) for s in servers if s.process is not None]
         print(json.dumps(level.row()), flush=True)
         out.append(level)
@@ -183,14 +198,14 @@ def report(levels: list[Level], baseline: Level) -> None:
     base = baseline.row()
     print(f"\nbaseline: one conversation alone, p95 {base['p95_ms']} ms")
     header = f"{'replicas':>8}{'convs':>7}{'turns':>7}{'errors':>7}{'p50 ms':>9}{'p95 ms':>9}"
-    print(header + f"{'p99 ms':>9}{'turns/s':>9}{'RSS MB':>8}{'p95 ×1':>8}")
+    print(header + f"{'p99 ms':>9}{'turns/s':>9}{'RSS MB':>8}{'p95 ×1':>8}{'CPU ms/turn':>12}")
     for level in levels:
         r = level.row()
         ratio = r["p95_ms"] / base["p95_ms"] if base["p95_ms"] else float("nan")
         print(
             f"{r['replicas']:>8}{r['conversations']:>7}{r['turns']:>7}{r['errors']:>7}"
             f"{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}{r['turns_per_s']:>9}"
-            f"{r['rss_mb']:>8}{ratio:>8.2f}"
+            f"{r['rss_mb']:>8}{ratio:>8.2f}{r['cpu_ms_per_turn']:>12}"
         )
     by = {(lv.replicas, lv.conversations): lv.row() for lv in levels}
     for (replicas, count), row in sorted(by.items()):
