@@ -31,7 +31,15 @@ busy cores), a second run embeds nothing. Prints absolute numbers against `full`
 run — silhouette as a difference, recall as a ratio, and the queries won / lost against `full`
 at the largest K (discordant pairs: few of them means noise); nothing here is asserted anywhere.
 
+With a slow LLM (a local CPU model) describing the whole catalog is out of reach, so
+``--describe-cold N`` first has the configured LLM (RECBOT_LLM / RECBOT_LLM_BASE_URL) describe
+the first N cold items of this run's own seeded sample (the ones the recall queries ask for),
+through `recbot enrich`'s code path, into the home's database (use a copy of a home you care
+about). The table then gains a paired comparison on just the queries whose cold item has an LLM
+description: full vs llm on the same queries, since the other items' texts are identical.
+
     python benchmarks/enrichment.py [--sample 2000] [--cold-items 1000] [--cache-dir DIR]
+                                    [--describe-cold N]
 """
 
 # ruff: noqa: E402  (the path fix below must run before the project imports)
@@ -49,6 +57,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -156,8 +165,8 @@ def cold_queries(
     for user, rows in by_user.items():
         others_liked = sum(1 for r in rows if r.rating >= LIKED) - 1  # besides the cold one
         for r in rows:
-            cold = 1 <= ratings[r.item_id] <= cold_max
-            if r.rating >= LIKED and cold and others_liked >= min_liked:
+            is_cold = 1 <= ratings[r.item_id] <= cold_max
+            if r.rating >= LIKED and is_cold and others_liked >= min_liked:
                 fans[r.item_id].append(user)
     cold = sorted(fans)
     picked = rng.permutation(len(cold))[:count]
@@ -225,6 +234,22 @@ class Result:
         return int((mine & ~theirs).sum()), int((theirs & ~mine).sum())
 
 
+def draws(
+    catalog: Catalog,
+    interactions: Sequence[Interaction],
+    *,
+    sample: int,
+    cold_items: int,
+    cold_max: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, list[ColdQuery]]:
+    """The run's seeded draws, in order: the silhouette sample, then the cold queries."""
+    rng = np.random.default_rng(seed)
+    positions, labels = single_genre_sample(catalog, sample, rng)
+    queries = cold_queries(catalog, interactions, rng, cold_max=cold_max, count=cold_items)
+    return positions, labels, queries
+
+
 def measure(
     catalog: Catalog,
     interactions: Sequence[Interaction],
@@ -238,9 +263,9 @@ def measure(
     ks: Sequence[int] = KS,
 ) -> tuple[list[Result], dict[int, float], int]:
     """Every variant's silhouette and cold recall; also random recall and the query count."""
-    rng = np.random.default_rng(seed)
-    positions, labels = single_genre_sample(catalog, sample, rng)
-    queries = cold_queries(catalog, interactions, rng, cold_max=cold_max, count=cold_items)
+    positions, labels, queries = draws(
+        catalog, interactions, sample=sample, cold_items=cold_items, cold_max=cold_max, seed=seed
+    )
     texts = variant_texts(catalog, llm)
     results = []
     for name, variant in texts.items():
@@ -250,6 +275,70 @@ def measure(
         score = silhouette(vectors[positions], labels) if len(positions) > 1 else 0.0
         results.append(Result(name, enriched, score, cold_ranks(vectors, queries)))
     return results, random_recall(len(catalog), queries, ks), len(queries)
+
+
+def described_table(
+    results: Sequence[Result], queries: Sequence[ColdQuery], described: set[int]
+) -> str:
+    """Cold recall of `full` and `llm` on the queries whose cold item (a catalog position) has
+    an LLM description: the paired comparison that a few described items can still move."""
+    by_name = {r.variant: r for r in results}
+    if "llm" not in by_name:
+        return ""
+    mask = np.array([q.target in described for q in queries], dtype=bool)
+    if not mask.any():
+        return "no queried cold item has an LLM description"
+    lines = [f"queries whose cold item has an LLM description: {int(mask.sum())}"]
+    for k in KS:
+        full, llm = (by_name[n].ranks[mask] < k for n in ("full", "llm"))
+        won, lost = int((llm & ~full).sum()), int((full & ~llm).sum())
+        lines.append(
+            f"  recall@{k}: full {full.mean():.4f}, llm {llm.mean():.4f} (won +{won} / lost -{lost})"
+        )
+    return "\n".join(lines)
+
+
+def _queries(catalog: Catalog, interactions: Sequence[Interaction], args: Any) -> list[ColdQuery]:
+    """The cold queries :func:`measure` draws with these arguments."""
+    return draws(
+        catalog, interactions,
+        sample=args.sample, cold_items=args.cold_items, cold_max=args.cold_max, seed=args.seed,
+    )[2]  # fmt: skip
+
+
+def describe_cold(
+    settings: Any, catalog: Catalog, interactions: Sequence[Interaction], args: Any
+) -> None:
+    """Have the configured LLM describe the first ``args.describe_cold`` cold items of this
+    run's seeded sample (same draw as :func:`measure`), as `recbot enrich` would."""
+    from agent.wiring import chat_model
+    from catalog.enrichment import EnrichmentStore
+    from catalog.store import Store
+    from jobs.enrich import enrich_with_llm
+
+    if not settings.llm_configured:
+        raise SystemExit("--describe-cold needs an LLM: RECBOT_LLM=local or RECBOT_LLM_BASE_URL")
+    queries = _queries(catalog, interactions, args)
+    items = [catalog.items[q.target] for q in queries[: args.describe_cold]]
+    store = Store(settings.build_config().database_url, create=False)
+    try:
+        report = enrich_with_llm(
+            chat_model(settings),
+            items,
+            EnrichmentStore(store),
+            concurrency=settings.enrich_concurrency,
+        )
+    finally:
+        store.close()
+    usage = report.usage
+    print(
+        f"described {report.enriched} of {len(items)} cold items with the LLM "
+        f"({len(report.failed)} refused or failed; {usage.input_tokens} input + "
+        f"{usage.output_tokens} output tokens)",
+        flush=True,
+    )
+    for item_id, reason in list(report.failed.items())[:5]:
+        print(f"  refused {item_id}: {reason[:120]}")
 
 
 def table(results: Sequence[Result], chance: Mapping[int, float]) -> str:
@@ -306,6 +395,13 @@ def main() -> None:
     parser.add_argument("--cold-max", type=int, default=5, help="most ratings of a cold item")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path, help="default RESULTS_DIR/enrichment-benchmark")
+    parser.add_argument(
+        "--describe-cold",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first have the configured LLM describe N of the sampled cold items",
+    )
     args = parser.parse_args()
     settings = Settings()
     config = settings.build_config()
@@ -314,6 +410,8 @@ def main() -> None:
         catalog, interactions = store.load_catalog(), store.interactions()
     finally:
         store.close()
+    if args.describe_cold:
+        describe_cold(settings, catalog, interactions, args)
     llm_rows = [e for e in read_enrichments(config.database_url) if e.source == "llm"]
     llm = {item_id: e.text for item_id, e in preferred(llm_rows).items() if item_id in catalog}
     cache_dir = args.cache_dir or settings.results_dir / "enrichment-benchmark"
@@ -328,6 +426,8 @@ def main() -> None:
         f"cold recall: {n_queries} cold items (<= {args.cold_max} ratings), one fan each"
     )
     print(table(results, chance))
+    described = {catalog.position(item_id) for item_id in llm}
+    print(described_table(results, _queries(catalog, interactions, args), described))
     if not llm:
         print("llm: no LLM descriptions stored; run `recbot enrich` with an LLM configured")
 

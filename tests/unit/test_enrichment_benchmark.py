@@ -108,3 +108,22 @@ def test_measure_runs_every_variant(bench: ModuleType) -> None:
 def test_without_llm_descriptions_the_variant_is_left_out(bench: ModuleType) -> None:
     catalog, _interactions = tiny()
     assert list(bench.variant_texts(catalog, {})) == ["title", "title+genres", "full", "rules"]
+
+
+def test_described_table_compares_full_and_llm_on_the_described_queries_only(
+    bench: ModuleType,
+) -> None:
+    """Three queries; only the cold items at positions 7 and 9 have an LLM description. Query 2
+    (position 8, not described) is hit by llm alone and must not count."""
+    queries = [bench.ColdQuery(t, (0,), ()) for t in (7, 9, 8)]
+    full = bench.Result("full", 0, 0.0, np.array([500, 5, 500]))
+    llm = bench.Result("llm", 2, 0.0, np.array([3, 200, 1]))
+    text = bench.described_table([full, llm], queries, {7, 9})
+    assert "LLM description: 2" in text
+    assert "recall@10: full 0.5000, llm 0.5000 (won +1 / lost -1)" in text
+    queries_hit_at_100 = bench.Result("llm", 2, 0.0, np.array([3, 50, 1]))
+    assert "recall@100: full 0.5000, llm 1.0000 (won +1 / lost -0)" in bench.described_table(
+        [full, queries_hit_at_100], queries, {7, 9}
+    )
+    assert bench.described_table([full], queries, {7}) == ""
+    assert "no queried cold item" in bench.described_table([full, llm], queries, {1})
