@@ -48,6 +48,10 @@ class Plan(BaseModel):
     )
     include_genres: list[str] = Field(default_factory=list, description="catalog genres wanted")
     exclude_genres: list[str] = Field(default_factory=list, description="catalog genres unwanted")
+    prefer_genres: list[str] = Field(
+        default_factory=list,
+        description="genres the person says they like, as a taste rather than this request's must-have ('I love horror', 'a big fan of comedies'): ranked first, not required",
+    )
     require_genres: list[str] = Field(
         default_factory=list,
         description="genres that must all be present: a named combination ('romantic comedy' = Romance and Comedy)",

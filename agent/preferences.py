@@ -87,6 +87,7 @@ def drop_constraints(prefs: Preferences, drops: Sequence[str], catalog: Catalog)
             p.include_genres = _remove(p.include_genres, [value])
             p.require_genres = _remove(p.require_genres, [value])
             p.exclude_genres = _remove(p.exclude_genres, [value])
+            p.prefer_genres = _remove(p.prefer_genres, [value])
         elif kind == "mood":
             p.moods = _remove(p.moods, [value])
             p.avoid_moods = _remove(p.avoid_moods, [value])
@@ -126,17 +127,25 @@ def apply_plan(
     disliked_ids: Sequence[int],
     genres: Sequence[str],
 ) -> Preferences:
-    """The preferences after this plan. ``*_ids`` are the plan's titles, already resolved."""
+    """The preferences after this plan. ``*_ids`` are the plan's titles, already resolved.
+
+    A genre liked as a taste (``prefer_genres``) ranks first but filters nothing; asking for
+    it (``include_genres``) makes it a must, and a taste stated later does not loosen a must.
+    """
     known = {g.casefold(): g for g in genres}
     include = [known[g.casefold()] for g in plan.include_genres if g.casefold() in known]
     exclude = [known[g.casefold()] for g in plan.exclude_genres if g.casefold() in known]
     require = [known[g.casefold()] for g in plan.require_genres if g.casefold() in known]
+    prefer = [known[g.casefold()] for g in plan.prefer_genres if g.casefold() in known]
     p = prefs.model_copy(deep=True)
     p.liked = _add(_remove(p.liked, disliked_ids), liked_ids)
     p.disliked = _add(_remove(p.disliked, liked_ids), disliked_ids)
     p.include_genres = _add(_remove(p.include_genres, exclude), [*include, *require])
     p.require_genres = _add(_remove(p.require_genres, exclude), require)
-    p.exclude_genres = _add(_remove(p.exclude_genres, include), exclude)
+    p.exclude_genres = _add(_remove(p.exclude_genres, [*include, *prefer]), exclude)
+    p.prefer_genres = _remove(
+        _add(_remove(p.prefer_genres, exclude), prefer), [*p.include_genres, *p.exclude_genres]
+    )
     p.moods = _add(_remove(p.moods, plan.avoid_moods), plan.moods)
     p.avoid_moods = _add(_remove(p.avoid_moods, plan.moods), plan.avoid_moods)
     if plan.year_min is not None or plan.year_max is not None:

@@ -59,6 +59,8 @@ not that one, already seen it);
 - include_genres / exclude_genres: genres wanted / unwanted, only from the genre list below.
 - require_genres: a named combination that must have all its genres ("romantic comedy" is \
 Romance and Comedy); put them in include_genres too.
+- prefer_genres: genres they say they like as a taste, not asked for now ("I love horror", \
+"big fan of comedies"); what they ask for ("any comedies?", "a horror movie") is include_genres.
 - exclude_series: titles whose whole series must not be shown, without disliking them ("like \
 X but not an X sequel", "outside of X and Y").
 - year_min / year_max: release years wanted ("from the 90s" is 1990 to 1999, "the last twenty \

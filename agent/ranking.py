@@ -92,7 +92,7 @@ def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Reque
         ratings=user.ratings,
         liked=liked_items(prefs),
         disliked=prefs.disliked,
-        wanted_genres=prefs.include_genres,
+        wanted_genres=[*prefs.include_genres, *prefs.prefer_genres],
         unwanted_genres=prefs.exclude_genres,
         query=query_text(prefs),
     )
@@ -102,6 +102,7 @@ def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Reque
         query_vector=context.query_vector,
         seeds=context.liked,
         mentioned=tuple(catalog.known(mentioned_items(state, catalog))),
+        preferred_genres=frozenset(prefs.prefer_genres),
     )
 
 
@@ -123,10 +124,13 @@ def extra_candidates(state: Mapping[str, Any], deps: Deps) -> list[int]:
 
 
 def signal_weights(deps: Deps, warm: bool) -> Mapping[str, float]:
-    """Learned weights for the cold path when real conversations trained some; else defaults."""
+    """Learned weights for the cold path when real conversations trained some; else defaults.
+
+    A signal the learned weights do not name (learned before it existed) keeps its default."""
     if warm:
         return WARM_WEIGHTS
-    return deps.tools.conversation.weights or COLD_WEIGHTS
+    learned = deps.tools.conversation.weights
+    return {**COLD_WEIGHTS, **learned} if learned else COLD_WEIGHTS
 
 
 def pool_signals(

@@ -25,6 +25,8 @@ class Preferences(BaseModel):
     include_genres: list[str] = Field(default_factory=list)
     exclude_genres: list[str] = Field(default_factory=list)
     require_genres: list[str] = Field(default_factory=list)  # all of them ("romantic comedy")
+    # a taste, not a must ("I love horror"): ranked first (the ``genre`` signal), never filtered
+    prefer_genres: list[str] = Field(default_factory=list)
     year_min: int | None = None
     year_max: int | None = None
     moods: list[str] = Field(default_factory=list)
@@ -37,6 +39,7 @@ class Preferences(BaseModel):
         return bool(
             self.liked
             or self.include_genres
+            or self.prefer_genres
             or self.moods
             or self.vibe
             or self.anchor is not None

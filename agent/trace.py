@@ -216,7 +216,7 @@ def _wishes(prefs: Preferences, deps: Deps) -> str:
         parts.append("like " + ", ".join(liked))
     if prefs.vibe:
         parts.append(f"“{prefs.vibe}”")
-    parts += [*prefs.moods, *prefs.include_genres]
+    parts += [*prefs.moods, *prefs.include_genres, *(f"{g} first" for g in prefs.prefer_genres)]
     parts += [f"not {word}" for word in [*prefs.avoid_moods, *prefs.exclude_genres]]
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] if text else "Nothing specific yet, so popular favourites"

@@ -55,8 +55,8 @@ def excluded_ids(state: Mapping[str, Any], user: UserFacts) -> list[int]:
 
 
 def query_text(prefs: Preferences) -> str:
-    """The retrieval text: the vibe, wanted moods and genres, in words."""
-    parts = [prefs.vibe, *prefs.moods, *prefs.include_genres]
+    """The retrieval text: the vibe, wanted moods and genres (asked for or liked), in words."""
+    parts = [prefs.vibe, *prefs.moods, *prefs.include_genres, *prefs.prefer_genres]
     return " ".join(p for p in parts if p).strip()
 
 
@@ -76,6 +76,8 @@ def preferences_summary(prefs: Preferences, deps: Deps, history: Sequence[int] =
         )
     if prefs.include_genres:
         parts.append("wants genres: " + ", ".join(prefs.include_genres))
+    if prefs.prefer_genres:
+        parts.append("likes genres: " + ", ".join(prefs.prefer_genres))
     if prefs.exclude_genres:
         parts.append("avoids genres: " + ", ".join(prefs.exclude_genres))
     if prefs.moods:

@@ -16,6 +16,7 @@ candidates so that weights compare across turns:
 | ``conversation`` | log times recommended in real conversations |
 | ``follows`` | how often it was recommended after the movies this conversation named |
 | ``together`` | how often it was talked about in the same conversations as each named movie |
+| ``genre`` | the share of the genres the person said they like ("I love horror") it has |
 
 The weights are data: hand-set defaults below, or weights learned from real conversations by
 ``recbot train`` (:func:`ranker.conversation.fit_weights`, measured by cross-validation in the
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catalog.domain import Item
 from ranker.neighbours import evidence
 from ranker.types import UserContext
 from tools.deps import ToolDeps
@@ -45,6 +47,7 @@ SIGNALS = (
     "conversation",
     "follows",
     "together",
+    "genre",
 )
 PRIOR_RATINGS = 10  # the Bayesian average's pseudo-count
 
@@ -56,8 +59,10 @@ COLD_WEIGHTS: dict[str, float] = {
     "quality": 0.8,
     "cooccurrence": 0.2,
     "trending": 0.2,
+    # a genre liked as a taste counts as much as what was asked for (relevance), on each path
+    "genre": 1.0,
 }
-WARM_WEIGHTS: dict[str, float] = {"relevance": 0.5, "ranker": 1.0}
+WARM_WEIGHTS: dict[str, float] = {"relevance": 0.5, "ranker": 1.0, "genre": 0.5}
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Request:
     query_vector: np.ndarray | None = None  # (d,) unit-norm embedding of the request's words
     seeds: tuple[int, ...] = ()  # movies liked or asked to be like
     mentioned: tuple[int, ...] = ()  # every movie the conversation named (either side)
+    preferred_genres: frozenset[str] = frozenset()  # liked as a taste: ranked, not filtered
 
 
 def standardise(values: np.ndarray) -> np.ndarray:
@@ -114,12 +120,21 @@ def raw_signals(
         out[:, column["cooccurrence"]] = evidence(deps.neighbours, request.seeds, candidates)
     out[:, column["trending"]] = np.log1p([deps.trending.get(i, 0) for i in candidates])
     out[:, column["year"]] = [((item.year or 1990) - 2000) / 10 for item in items]
+    out[:, column["genre"]] = genre_share(items, request.preferred_genres)
     conversation = deps.conversation
     if conversation:
         out[:, column["conversation"]] = conversation.popularity(candidates)
         out[:, column["follows"]] = conversation.follow_scores(request.mentioned, candidates)
         out[:, column["together"]] = conversation.together_scores(request.mentioned, candidates)
     return out
+
+
+def genre_share(items: Sequence[Item], genres: frozenset[str]) -> list[float]:
+    """Per item, the share of ``genres`` it has (compared case-insensitively; 0 without any)."""
+    wanted = {g.casefold() for g in genres}
+    if not wanted:
+        return [0.0] * len(items)
+    return [len(wanted & {g.casefold() for g in item.genres}) / len(wanted) for item in items]
 
 
 def standardised_signals(raw: np.ndarray) -> np.ndarray:

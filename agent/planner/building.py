@@ -5,6 +5,10 @@ comedy" excludes Comedy). A named combination must have all its genres (``requir
 a two-genre phrase ("rom-com"), two genre words side by side ("action comedy", "sci-fi
 horror"), or a mood that is one genre next to a genre word ("romantic drama", "funny horror"). The vibe is what is left once cues, titles, eras, positions, filler
 and anything negated are removed; wanted genre and mood words stay, as they help retrieval.
+A genre under a liking cue ("I love horror", "a big fan of comedies") is a taste
+(``prefer_genres``: ranked, never a filter) unless the message also asks for it; on the
+dialogue benchmark such tastes read as musts removed the human recommender's picks
+(docs/dialogues.md).
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ class PlanBuilder:
     focus: int
     joined: frozenset[int] = frozenset()  # word indexes written right after the previous word
     genres: dict[str, bool] = field(default_factory=dict)
+    tastes: dict[str, bool] = field(default_factory=dict)  # genres liked, not asked for
     moods: dict[str, bool] = field(default_factory=dict)
     titles: dict[str, bool] = field(default_factory=dict)
     feedback: dict[int | str, FeedbackKind] = field(default_factory=dict)
@@ -105,8 +110,7 @@ class PlanBuilder:
         if isinstance(what, Cue):  # "start over": everything said so far goes
             self._forget_all()
         elif isinstance(what, Genres):
-            for genre in what.names:
-                self._flag(self.genres, genre, stance, f"genre:{genre}")
+            self._genres(what.names, stance)
         elif isinstance(what, MoodWord):
             self._mood(what.mood, stance)
         elif isinstance(what, Era):
@@ -138,11 +142,11 @@ class PlanBuilder:
             if first and genres and set(first) != set(genres):
                 if isinstance(before.span.what, MoodWord):
                     for genre in first:
-                        _put(self.genres, genre, True)
+                        _put(self.tastes if stance == "like" else self.genres, genre, True)
                 self.combinations.append((*first, *genres))
 
     def _forget_all(self) -> None:
-        for table in (self.genres, self.moods, self.titles, self.feedback):
+        for table in (self.genres, self.tastes, self.moods, self.titles, self.feedback):
             table.clear()
         self.year_min = self.year_max = self.shift = self.more_like = self.last_item = None
         self.drop = ["all"]
@@ -156,6 +160,16 @@ class PlanBuilder:
         elif stance in _WANTING:
             _put(table, key, True)
             self.drop = [entry for entry in self.drop if entry != dropped]
+
+    def _genres(self, names: Sequence[str], stance: str) -> None:
+        """A genre asked for is a must; one said to be liked ("I love horror") is a taste,
+        until the same message asks for it; any other stance takes the taste back."""
+        for genre in names:
+            if stance == "like" and not self.genres.get(genre):
+                _put(self.tastes, genre, True)
+                continue
+            self.tastes.pop(genre, None)
+            self._flag(self.genres, genre, stance, f"genre:{genre}")
 
     def _mood(self, mood: str, stance: str) -> None:
         self._flag(self.moods, mood, stance, f"mood:{mood}")
@@ -252,6 +266,7 @@ class PlanBuilder:
             disliked_titles=[title for title, liked in self.titles.items() if not liked],
             include_genres=[genre for genre, wanted in self.genres.items() if wanted],
             exclude_genres=[genre for genre, wanted in self.genres.items() if not wanted],
+            prefer_genres=list(self.tastes),
             require_genres=dedupe(
                 genre
                 for combination in self.combinations
@@ -274,7 +289,7 @@ class PlanBuilder:
     def still_wants(self, what: Meaning) -> bool:
         """Whether the plan, as built, still wants this genre or mood phrase."""
         if isinstance(what, Genres):
-            return all(self.genres.get(genre) for genre in what.names)
+            return all(self.genres.get(g) or self.tastes.get(g) for g in what.names)
         return isinstance(what, MoodWord) and bool(self.moods.get(what.mood))
 
     def has_signal(self, vibe: str) -> bool:
@@ -283,6 +298,7 @@ class PlanBuilder:
         return bool(
             self.titles
             or self.genres
+            or self.tastes
             or self.moods
             or self.feedback
             or dropped

@@ -111,12 +111,14 @@ class LLMPlanner:
         include, unknown_in = self._genres(plan.include_genres)
         exclude, unknown_ex = self._genres(plan.exclude_genres)
         require, _ = self._genres(plan.require_genres)
+        prefer, _ = self._genres(plan.prefer_genres)
         if unknown_in or unknown_ex:
             log.info("LLM planner: dropped unknown genres %s", sorted({*unknown_in, *unknown_ex}))
         update = {
             "include_genres": include,
             "exclude_genres": exclude,
             "require_genres": require,
+            "prefer_genres": prefer,
             "exclude_series": _tidy(plan.exclude_series),
             "liked_titles": _tidy(plan.liked_titles),
             "disliked_titles": _tidy(plan.disliked_titles),

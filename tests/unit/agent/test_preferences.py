@@ -41,6 +41,20 @@ def test_resolve_titles_links_sure_matches_and_reports_unknown_ones() -> None:
         # a new vibe replaces the old; an empty one keeps it
         (Preferences(vibe="heist"), Plan(action="refine", vibe="space"), Preferences(vibe="space")),
         (Preferences(vibe="heist"), Plan(action="refine"), Preferences(vibe="heist")),
+        # a genre liked as a taste ("I love comedies"), then asked for: now a must
+        (Preferences(prefer_genres=["Comedy"]), Plan(action="refine", include_genres=["comedy"]),
+         Preferences(include_genres=["Comedy"])),
+        # asked for, then said to be liked: a taste does not loosen a must
+        (Preferences(include_genres=["Comedy"]), Plan(action="refine", prefer_genres=["Comedy"]),
+         Preferences(include_genres=["Comedy"])),
+        # a taste ruled out; ruled out, then liked: the later statement wins
+        (Preferences(prefer_genres=["Comedy"]), Plan(action="refine", exclude_genres=["Comedy"]),
+         Preferences(exclude_genres=["Comedy"])),
+        (Preferences(exclude_genres=["Comedy"]), Plan(action="refine", prefer_genres=["Comedy"]),
+         Preferences(prefer_genres=["Comedy"])),
+        # tastes add up and never become a filter
+        (Preferences(prefer_genres=["Comedy"]), Plan(action="refine", prefer_genres=["sci-fi"]),
+         Preferences(prefer_genres=["Comedy", "Sci-Fi"])),
     ],
 )  # fmt: skip
 def test_later_statements_override_earlier_ones(
