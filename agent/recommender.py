@@ -17,7 +17,7 @@ from agent.graph import build_graph
 from agent.llm import Usage, usage_scope
 from agent.ownership import MemoryOwners, OwnerBook, ThreadOwners
 from agent.persistence import FeedbackKind, memory_checkpointer
-from agent.state import Preferences, Recommendation
+from agent.state import Candidate, Preferences, Recommendation
 from agent.trace import Stage, describe
 from agent.turn import excluded_ids, preferences, recommendation, shown_history, user_facts
 from catalog.sequences import dedupe
@@ -42,11 +42,15 @@ class Reply(BaseModel):
     # for the operators' metrics and logs, not part of the JSON (DESIGN §5)
     fallbacks: list[str] = Field(default_factory=list, exclude=True)  # "stage: why"
     guard_dropped: int = Field(default=0, exclude=True)  # LLM answers the guard refused
+    # the candidates the rank node scored, only when asked for (``reply(keep_pool=True)``, for
+    # learning from conversations): the stored conversation does not keep them
+    pool: list[Candidate] = Field(default_factory=list, exclude=True)
 
 
 # A turn's state is saved once, when the turn ends, not after each of its six nodes: the state
-# carries the turn's ~1,000 candidates, and serialising it at every step was a quarter of a busy
-# server's time. A turn cut off half-way leaves the conversation as it was before it.
+# carries the turn's ~1,000 candidates (emptied before that save), and serialising it at every
+# step was a quarter of a busy server's time. A turn cut off half-way leaves the conversation as
+# it was before it.
 DURABILITY: Literal["exit"] = "exit"
 
 
@@ -135,6 +139,7 @@ class Recommender:
         must_recommend: bool = False,
         thread_id: str | None = None,
         llm_rerank: bool | None = None,
+        keep_pool: bool = False,
     ) -> Reply:
         """Answer the newest user message.
 
@@ -142,6 +147,7 @@ class Recommender:
         starts a fresh conversation in which every earlier user turn counts (later overrides
         earlier) and items named in assistant turns count as already suggested.
         ``llm_rerank`` switches the LLM rerank for this conversation (None: the setting).
+        ``keep_pool`` returns the candidates the rank node scored in ``Reply.pool``.
         """
         started = time.perf_counter()
         thread = thread_id or uuid.uuid4().hex
@@ -149,11 +155,27 @@ class Recommender:
             messages, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
         self.owners.claim(thread, user_id)
+        config = self._config(thread)
+        pool: list[Candidate] = []
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
-            state = self.graph.invoke(
-                inputs, self._config(thread), context=self.deps, durability=DURABILITY
-            )
-        return self._reply(state, thread, started, spent())
+            if not keep_pool:
+                state = self.graph.invoke(inputs, config, context=self.deps, durability=DURABILITY)
+            else:
+                state = {}
+                for mode, chunk in self.graph.stream(
+                    inputs,
+                    config,
+                    context=self.deps,
+                    stream_mode=["updates", "values"],
+                    durability=DURABILITY,
+                ):
+                    if mode == "values":
+                        state = chunk
+                    elif "rank" in chunk:  # the pool as the rank node saw it: filter's output
+                        pool = list(state.get("candidates", []))
+        reply = self._reply(state, thread, started, spent())
+        reply.pool = pool
+        return reply
 
     async def astream(
         self,

@@ -82,7 +82,7 @@ def capture_pools(
     for sample in tqdm(samples, desc="learning from dialogues", disable=not progress):
         fold = fold_of(sample.dialogue_id, len(models))
         recommender = recommenders[fold]
-        reply = recommender.reply(transcript_of(sample), k=1, must_recommend=True)
+        reply = recommender.reply(transcript_of(sample), k=1, must_recommend=True, keep_pool=True)
         ids, raw = pool_signals(ranked_state(recommender, reply), recommender.deps, UserFacts())
         if not ids:
             continue
@@ -93,7 +93,8 @@ def capture_pools(
 
 def ranked_state(recommender: Recommender, reply: Reply) -> dict[str, Any]:
     """The state as the rank node saw it: after the turn, less what the turn itself added (its
-    picks in ``shown`` and its answer's message). Counted as named, the turn's own picks would
+    picks in ``shown`` and its answer's message), with the pool the turn returned (``reply`` with
+    ``keep_pool``). Counted as named, the turn's own picks would
     feed the signals built on the conversation's mentions, which the agent never sees when it
     ranks."""
     config = {"configurable": {"thread_id": reply.thread_id}}
@@ -103,6 +104,7 @@ def ranked_state(recommender: Recommender, reply: Reply) -> dict[str, Any]:
     messages = list(state.get("messages", []))
     asked = max((n for n, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
     state["messages"] = messages[: asked + 1]
+    state["candidates"] = reply.pool  # not stored with the conversation; the turn returned it
     return state
 
 

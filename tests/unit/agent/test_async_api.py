@@ -242,3 +242,15 @@ def test_the_stored_conversation_keeps_the_ranking_but_not_the_retrieval_pool(
     stages, _later = _turn(recommender, "something funnier", "pool", k=3)
     kept = next(line for line in stages[2].lines if line.startswith("Kept"))
     assert int(kept.split()[3]) > 0  # "Kept A of B": the filter saw a fresh pool of B
+
+
+def test_reply_returns_the_pool_the_rank_node_scored_only_when_asked(
+    recommender: Recommender,
+) -> None:
+    """Learning from conversations needs the scored pool, which the stored state lacks."""
+    plain = recommender.reply("something like Toy Story", thread_id="p1", k=3)
+    assert plain.pool == [] and "pool" not in plain.model_dump()
+    kept = recommender.reply("something like Toy Story", thread_id="p2", k=3, keep_pool=True)
+    ids = {c.item_id for c in kept.pool}
+    assert len(ids) > 3 and {r.item_id for r in kept.recommendations} <= ids
+    assert [r.item_id for r in kept.recommendations] == [r.item_id for r in plain.recommendations]
