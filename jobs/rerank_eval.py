@@ -234,21 +234,16 @@ def rerank_users(
     return outcomes
 
 
-def eval_reranker(
-    settings: Settings, config: RerankEvalConfig
-) -> tuple[Reranker, CallLog, UsageCounter]:
-    """The configured chat model (the composition root's) behind the reranker of
-    ``config.mode``, with the call log and usage counter it reports to: pointwise judges all K,
-    each call has the eval's own timeout and no retry (a failed call is a fallback, as in a
-    turn), and no prompt cache answers for it. Raises ConfigurationError without an LLM."""
-    from agent.wiring import chat_model, llm_reranker
-
+def eval_settings(settings: Settings, config: RerankEvalConfig) -> Settings:
+    """The settings of the eval's LLM calls: pointwise judges all K, each call has the eval's
+    own timeout and no retry (a failed call is a fallback, as in a turn). Raises
+    ConfigurationError without an LLM."""
     if not settings.llm_configured:
         raise ConfigurationError(
             "recbot eval --llm-rerank needs an LLM: set RECBOT_LLM=local, or "
             "RECBOT_LLM_BASE_URL / RECBOT_LLM_API_KEY"
         )
-    llm_settings = settings.model_copy(
+    return settings.model_copy(
         update={
             "llm_rerank_mode": config.mode,
             "llm_pointwise_max": config.top,
@@ -256,9 +251,20 @@ def eval_reranker(
             "llm_max_retries": 0,
         }
     )
+
+
+def eval_reranker(
+    settings: Settings, config: RerankEvalConfig, model: Any = None
+) -> tuple[Reranker, CallLog, UsageCounter]:
+    """The configured chat model (the composition root's, or ``model``) behind the reranker of
+    ``config.mode``, with the call log and usage counter it reports to; no prompt cache answers
+    for it (see :func:`eval_settings`)."""
+    from agent.wiring import chat_model, llm_reranker
+
+    llm_settings = eval_settings(settings, config)
     calls, usage = CallLog(), UsageCounter()
-    model = TimedChat(chat_model(llm_settings, cache=False), calls)
-    return llm_reranker(llm_settings, model, usage), calls, usage
+    timed = TimedChat(model or chat_model(llm_settings, cache=False), calls)
+    return llm_reranker(llm_settings, timed, usage), calls, usage
 
 
 def run_rerank_eval(
@@ -271,11 +277,29 @@ def run_rerank_eval(
 ) -> dict[str, Any]:
     """DNN alone vs DNN + LLM rerank on the same users: print the table, write
     ``<mode>.json`` / ``<mode>.md`` to ``out_dir``, return the JSON."""
+    from agent.wiring import chat_model
+
+    model = chat_model(eval_settings(settings, config), cache=False)
+    try:
+        return _run(settings, config, out_dir, model, progress=progress, log=log)
+    finally:  # the HTTP connections it opened, closed now rather than whenever it is collected
+        model.http_client.close()
+
+
+def _run(
+    settings: Settings,
+    config: RerankEvalConfig,
+    out_dir: Path,
+    model: Any,
+    *,
+    progress: bool,
+    log: Log,
+) -> dict[str, Any]:
     from jobs.rerank_report import build_report, format_report, write_rerank_report
     from ranker.offline_eval import prepare_protocol
     from ranker.pipeline import RankerPaths, load_scorer
 
-    reranker, calls, usage = eval_reranker(settings, config)
+    reranker, calls, usage = eval_reranker(settings, config, model)
     build = settings.build_config()
     inputs, data = prepare_protocol(build, settings.train_config(), progress=progress, log=log)
     scorer = load_scorer(RankerPaths(build.artifacts), data.features)

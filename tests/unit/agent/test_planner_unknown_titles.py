@@ -101,7 +101,7 @@ def test_an_unknown_title_stays_out_of_the_vibe_but_the_rest_counts(
     [
         ("I like dark movies", [], ["dark"], "dark"),
         ("something like a heist", [], [], "heist"),
-        ("I loved Comedy", ["Comedy"], [], "comedy"),  # a genre word stays a genre
+        ("I loved Comedy", ["Comedy"], [], "comedy"),  # a genre word stays a genre (a taste)
         ("I like Dark Movies", [], ["dark"], "dark"),
         ("I love Science Fiction", ["Sci-Fi"], [], "science fiction"),
         ("I love French Films", [], [], "french"),  # describes, does not name
@@ -117,7 +117,9 @@ def test_ordinary_sentences_are_untouched(
 ) -> None:
     plan = planner.plan(message, EMPTY)
     assert plan.liked_titles == [] and plan.disliked_titles == []
-    assert (plan.include_genres, plan.moods, plan.vibe) == (genres, moods, vibe)
+    # "I loved Comedy" is a taste: the genre ranks (prefer_genres) rather than filters
+    genres_read = [*plan.include_genres, *plan.prefer_genres]
+    assert (genres_read, plan.moods, plan.vibe) == (genres, moods, vibe)
 
 
 # --- Questions about a title not on show -----------------------------------------------------
