@@ -2,7 +2,9 @@
 
 Each conversation signs in as a new visitor, opens the chat as the browser does and sends
 ``--turns`` messages (the offline planner unless the home's settings say otherwise), waiting for
-each answer (and, with ``--think-s``, a person's reading pause between turns). Reported per concurrency level: p50 / p95 / p99 turn latency (message sent → the
+each answer (and, with ``--think-s``, a person's reading pause between turns; with ``--ramp-s``,
+the conversations arrive at random times within that many seconds instead of all in the same
+instant). Reported per concurrency level: p50 / p95 / p99 turn latency (message sent → the
 turn's ``task_end``), errors (a failed connect, a turn without an answer or an error message),
 turns per second over the level's wall time, and each replica's resident memory afterwards.
 
@@ -15,7 +17,8 @@ The servers are started here from a built home (RECBOT_HOME / RECBOT_DATA_DIR as
 on a Postgres server this script starts in a temp dir (tests/postgres.py; Debian's server must
 be installed), after one `recbot build` into it. Results go to ``results/load-<date>.json``.
 
-    python benchmarks/load.py [--levels 10,50,100] [--turns 5] [--replicas 1|2]
+    python benchmarks/load.py [--levels 10,50,100] [--turns 5] [--replicas 1|2] [--think-s S]
+                              [--ramp-s S]
 """
 
 # ruff: noqa: E402  (the path fix below must run before the project imports)
@@ -99,7 +102,11 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def conversation(url: str, turns: int, level: Level, think_s: float = 0.0) -> None:
+async def conversation(
+    url: str, turns: int, level: Level, think_s: float = 0.0, ramp_s: float = 0.0
+) -> None:
+    if ramp_s:  # people arrive one by one over the ramp, not all in the same millisecond
+        await asyncio.sleep(ramp_s * random.random())
     try:
         chat = await Chat(url, await sign_in(url)).open()
     except Exception as error:  # a refused connection counts, the run goes on
@@ -128,17 +135,26 @@ async def conversation(url: str, turns: int, level: Level, think_s: float = 0.0)
 
 
 async def run_level(
-    urls: list[str], count: int, turns: int, level: Level, think_s: float = 0.0
+    urls: list[str],
+    count: int,
+    turns: int,
+    level: Level,
+    think_s: float = 0.0,
+    ramp_s: float = 0.0,
 ) -> None:
     started = time.perf_counter()
     await asyncio.gather(
-        *(conversation(urls[i % len(urls)], turns, level, think_s) for i in range(count))
+        *(conversation(urls[i % len(urls)], turns, level, think_s, ramp_s) for i in range(count))
     )
     level.wall_s = time.perf_counter() - started
 
 
 def measure(
-    servers: list[Server], levels: list[int], turns: int, think_s: float = 0.0
+    servers: list[Server],
+    levels: list[int],
+    turns: int,
+    think_s: float = 0.0,
+    ramp_s: float = 0.0,
 ) -> list[Level]:
     urls = [server.url for server in servers]
     out = []
@@ -146,7 +162,7 @@ def measure(
         level = Level(count, len(servers))
         pids = [s.process.pid for s in servers if s.process is not None]
         before = sum(cpu_s(pid) for pid in pids)
-        asyncio.run(run_level(urls, count, turns, level, think_s))
+        asyncio.run(run_level(urls, count, turns, level, think_s, ramp_s))
         level.cpu_s = sum(cpu_s(pid) for pid in pids) - before
         level.rss_mb = [rss_mb(s.process.pid) for s in servers if s.process is not None]
         print(json.dumps(level.row()), flush=True)
@@ -170,7 +186,7 @@ def start(home: E2EHome, logs: Path, count: int, **env: str) -> list[Server]:
 
 
 def with_postgres(
-    home: E2EHome, logs: Path, levels: list[int], turns: int, think_s: float
+    home: E2EHome, logs: Path, levels: list[int], turns: int, think_s: float, ramp_s: float
 ) -> list[Level]:
     """One and two replicas on a Postgres server started here, the catalog built into it once."""
     base = Path(tempfile.mkdtemp(prefix="recbot-load-pg-"))
@@ -183,7 +199,7 @@ def with_postgres(
         for replicas in (1, 2):
             servers = start(built.home, logs, replicas, **built.env())
             try:
-                results += measure(servers, levels, turns, think_s)
+                results += measure(servers, levels, turns, think_s, ramp_s)
             finally:
                 for server in servers:
                     server.stop()
@@ -228,6 +244,13 @@ def main() -> None:
         default=0.0,
         help="mean pause between a conversation's turns (uniform 0.5-1.5x); 0: back to back",
     )
+    parser.add_argument(
+        "--ramp-s",
+        type=float,
+        default=0.0,
+        help="conversations start at uniform random times within this many seconds; "
+        "0: all at once (every first turn in the same instant)",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     home = home_from_env()
@@ -236,16 +259,21 @@ def main() -> None:
     servers = start(home, logs, 1)
     try:
         (baseline,) = measure(servers, [1], args.turns)
-        results = measure(servers, levels, args.turns, args.think_s) if args.replicas == 1 else []
+        results = (
+            measure(servers, levels, args.turns, args.think_s, args.ramp_s)
+            if args.replicas == 1
+            else []
+        )
     finally:
         for server in servers:
             server.stop()
     if args.replicas == 2:
-        results = with_postgres(home, logs, levels, args.turns, args.think_s)
+        results = with_postgres(home, logs, levels, args.turns, args.think_s, args.ramp_s)
     report(results, baseline)
     out = ROOT / "results" / f"load-{date.today().isoformat()}.json"
     rows = {
         "think_s": args.think_s,
+        "ramp_s": args.ramp_s,
         "baseline": baseline.row(),
         "levels": [lv.row() for lv in results],
     }
