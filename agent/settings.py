@@ -201,6 +201,15 @@ class Settings(BaseSettings):
             self.llm_structured_method = "json_object_schema"
         if self.llm == "local" and "llm_planner_prompt" not in self.model_fields_set:
             self.llm_planner_prompt = "compact"
+        if self.llm == "local" and self.local_llm_model is None:
+            # The bundled SmolLM2-135M, measured on the dialogue benchmark (docs/llm.md): as
+            # planner it lost every target the rules found at 50, as reranker none of its answers
+            # was usable, each costing seconds. So with it a chat turn plans and ranks offline
+            # unless asked (RECBOT_LLM_PLANNER / RECBOT_LLM_RERANK, the chat's LLM switch); the
+            # model serves what is asked of it explicitly (enrich, eval --llm-rerank, simulate).
+            # Any other GGUF keeps both on.
+            for name in {"llm_planner", "llm_rerank"} - self.model_fields_set:
+                setattr(self, name, False)
         if self.llm == "local":  # one model on local cores: one answer at a time, and slower
             unset = {
                 "llm_max_tokens",

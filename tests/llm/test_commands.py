@@ -102,7 +102,13 @@ def test_a_short_llm_simulation_keeps_every_guarantee(
 def test_ask_with_recbot_llm_local_runs_its_own_server(llm_home: E2EHome) -> None:
     request = {"messages": [{"role": "user", "content": "Something like Toy Story, no horror"}]}
     done = recbot(
-        llm_home, "ask", "--must-recommend", stdin=json.dumps(request), RECBOT_LLM="local"
+        llm_home,
+        "ask",
+        "--must-recommend",
+        stdin=json.dumps(request),
+        RECBOT_LLM="local",
+        RECBOT_LLM_PLANNER="true",  # with the bundled model both are off unless asked
+        RECBOT_LLM_RERANK="true",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     answer = json.loads(done.stdout)

@@ -167,6 +167,12 @@ def test_settings_name_the_local_model_after_its_file(tmp_path: Path) -> None:
     assert (local.llm_max_tokens, local.enrich_concurrency) == (384, 1)
     own = Settings(llm="local", local_llm_model=tmp_path / "qwen-7b.gguf", _env_file=None)  # type: ignore[call-arg]
     assert own.llm_model == "qwen-7b"
+    # the bundled 135M model plans and ranks only when asked (measured: docs/llm.md); any
+    # other model does both by default
+    assert (local.llm_planner, local.llm_rerank) == (False, False)
+    assert (own.llm_planner, own.llm_rerank) == (True, True)
+    asked = Settings(llm="local", llm_planner=True, llm_rerank=True, _env_file=None)  # type: ignore[call-arg]
+    assert (asked.llm_planner, asked.llm_rerank) == (True, True)
     off = Settings(llm="off", llm_api_key="sk-x", _env_file=None)  # type: ignore[call-arg]
     assert not off.llm_configured
     assert SMOLLM2_NAME + ".gguf" == local_llm.SMOLLM2_FILE
