@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import httpx2
 import openai
@@ -229,13 +229,15 @@ class AsyncDeadlineTransport(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-@lru_cache(maxsize=8)
+@cache
 def http_clients(timeout: float) -> tuple[httpx2.Client, httpx2.AsyncClient]:
     """Sync and async HTTP clients for a chat model whose calls keep to the turn's budget.
 
     Shared by every chat model with this timeout, for the life of the process (as LangChain's
     own default clients are): the transports keep no state of their own, and a client per
-    model would leave its pooled connections to the garbage collector."""
+    model would leave its pooled connections to the garbage collector. Never evicted (a process
+    uses a few timeouts): an evicted pair would leave its open connections to the collector too
+    (a ResourceWarning in the unit suite once `recbot eval --llm-rerank` added timeouts)."""
     return (
         httpx2.Client(transport=DeadlineTransport(), timeout=timeout),
         httpx2.AsyncClient(transport=AsyncDeadlineTransport(), timeout=timeout),

@@ -277,29 +277,11 @@ def run_rerank_eval(
 ) -> dict[str, Any]:
     """DNN alone vs DNN + LLM rerank on the same users: print the table, write
     ``<mode>.json`` / ``<mode>.md`` to ``out_dir``, return the JSON."""
-    from agent.wiring import chat_model
-
-    model = chat_model(eval_settings(settings, config), cache=False)
-    try:
-        return _run(settings, config, out_dir, model, progress=progress, log=log)
-    finally:  # the HTTP connections it opened, closed now rather than whenever it is collected
-        model.http_client.close()
-
-
-def _run(
-    settings: Settings,
-    config: RerankEvalConfig,
-    out_dir: Path,
-    model: Any,
-    *,
-    progress: bool,
-    log: Log,
-) -> dict[str, Any]:
     from jobs.rerank_report import build_report, format_report, write_rerank_report
     from ranker.offline_eval import prepare_protocol
     from ranker.pipeline import RankerPaths, load_scorer
 
-    reranker, calls, usage = eval_reranker(settings, config, model)
+    reranker, calls, usage = eval_reranker(settings, config)
     build = settings.build_config()
     inputs, data = prepare_protocol(build, settings.train_config(), progress=progress, log=log)
     scorer = load_scorer(RankerPaths(build.artifacts), data.features)
