@@ -19,7 +19,13 @@ from typing import Any, Protocol
 
 from agent.lexicon import MOODS, mood_score, normalize_text
 from agent.llm import Usage, UsageCounter
-from agent.prompts import ENRICH_FIELDS, ENRICH_PROMPT_VERSION, enrich_prompt, snippet
+from agent.prompts import (
+    ENRICH_FIELDS,
+    ENRICH_PROMPT_VERSION,
+    ENRICH_SYSTEM,
+    enrich_prompt,
+    snippet,
+)
 from agent.settings import Settings
 from catalog.domain import Item
 from catalog.enrichment import Enrichment, EnrichmentStore, Source
@@ -185,18 +191,38 @@ _FIELD_LINE = re.compile(
 )
 
 
+ECHO_WORDS = 4  # a run of this many of the instructions' words in a field is an echo of them
+
+
+def _word_runs(text: str, n: int = ECHO_WORDS) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.casefold())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+_INSTRUCTION_RUNS = _word_runs(ENRICH_SYSTEM)
+
+
+def echoes_instructions(value: str) -> bool:
+    """Whether a field repeats the prompt's own words ("3 to 5 adjectives for its mood …"):
+    a small model often answers with the instructions, which would embed the same text into
+    every item it describes."""
+    return not _word_runs(value).isdisjoint(_INSTRUCTION_RUNS)
+
+
 def parse_enrichment(answer: str) -> str | None:
     """The labelled lines of an LLM's answer as one normalised description, or None.
 
     Tolerates markdown bullets and bold labels, any order and extra prose lines (dropped);
-    needs at least :data:`MIN_FIELDS` of the five fields. The first line of each label wins.
+    needs at least :data:`MIN_FIELDS` of the five fields. The first line of each label wins; a
+    field that repeats the instructions does not count.
     """
     found: dict[str, str] = {}
     canonical = {name.lower(): name for name in ENRICH_FIELDS}
     for line in answer.splitlines():
         match = _FIELD_LINE.match(line)
-        if match and match.group("value").strip():
-            found.setdefault(canonical[match.group("label").lower()], match.group("value"))
+        value = match.group("value") if match else ""
+        if match and value.strip() and not echoes_instructions(value):
+            found.setdefault(canonical[match.group("label").lower()], value)
     if len(found) < MIN_FIELDS:
         return None
     return format_enrichment(found)

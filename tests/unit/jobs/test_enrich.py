@@ -126,6 +126,13 @@ def test_enrich_prompt_cuts_long_overviews() -> None:
         ("Tone: a\nPace: c", None),
         ("I don't know this movie.", None),
         ("", None),
+        # SmolLM2-135M's answer for 20 of 100 cold items: the instructions, echoed
+        ("Tone: 3 to 5 adjectives for its mood, for example dark, witty, heartwarming, tense.\n"
+         "Audience: who would enjoy it, in a few words.\n"
+         "Pace: slow, measured, brisk or fast, with a few words on how it moves.\n"
+         "If you liked: 2 or 3 well-known movies with a similar appeal, comma-separated.", None),
+        ("Tone: dark, witty\nThemes: who would enjoy it, in a few words\nPace: fast\n"
+         "Audience: teens", "Tone: dark, witty. Audience: teens. Pace: fast."),
     ],
 )  # fmt: skip
 def test_parse_enrichment(answer: str, expected: str | None) -> None:
