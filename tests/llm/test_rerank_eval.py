@@ -9,16 +9,15 @@ from agent.settings import Settings
 from jobs.rerank_eval import RerankEvalConfig, eval_reranker, rerank_users
 from jobs.rerank_report import build_report
 from tests.unit.jobs.test_rerank_eval import CATALOG, USERS, ByIdScorer, split
+from tools.rerank_modes import VERBALIZER_MAX_TOKENS
 
 CALL_TIMEOUT_S = 60.0
-ANSWER_TOKENS = 3
 
 
 def test_the_verbalizer_rerank_keeps_to_the_top_20(llm_settings: Settings) -> None:
     config = RerankEvalConfig(mode="verbalizer", call_timeout=CALL_TIMEOUT_S)
-    # the verbalizer reads a letter and the first token's logprobs: a few tokens are enough
-    capped = llm_settings.model_copy(update={"llm_max_tokens": ANSWER_TOKENS})
-    reranker, calls, usage = eval_reranker(capped, config)
+    # the verbalizer reads a letter and the first token's logprobs, and caps its answers so
+    reranker, calls, usage = eval_reranker(llm_settings, config)
     outcomes = rerank_users(
         sorted(USERS), split(), ByIdScorer(), CATALOG, reranker, config, usage=usage, calls=calls
     )
@@ -29,7 +28,7 @@ def test_the_verbalizer_rerank_keeps_to_the_top_20(llm_settings: Settings) -> No
         assert outcome.latencies[0] < CALL_TIMEOUT_S + 5
         if outcome.answered:
             assert outcome.input_tokens > 0  # the server's usage
-            assert 0 < outcome.output_tokens <= ANSWER_TOKENS
+            assert 0 < outcome.output_tokens <= VERBALIZER_MAX_TOKENS
         else:
             assert outcome.fell_back and outcome.error and outcome.input_tokens == 0
         if outcome.fell_back:
