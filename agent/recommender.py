@@ -196,8 +196,9 @@ class Recommender:
         await asyncio.to_thread(self.owners.claim, thread_id, user_id)
         # The state before the first node is LangGraph's own first "values" chunk (the stored
         # state with this turn's input applied): the conversation is read from the
-        # checkpointer once per turn, not a second time here to describe the stages.
-        state: dict[str, Any] | None = None
+        # checkpointer once per turn, not a second time here to describe the stages. It is
+        # never empty (it holds this turn's message), so the first chunk is the one kept.
+        state: dict[str, Any] = {}
         with usage_scope() as spent:  # this turn's calls only, even with turns in parallel
             async for mode, chunk in self.graph.astream(
                 inputs,
@@ -207,16 +208,13 @@ class Recommender:
                 durability=DURABILITY,
             ):
                 if mode == "values":
-                    if state is None:
-                        state = dict(chunk)
+                    state = state or dict(chunk)
                     continue
                 for node, update in chunk.items():
                     if not isinstance(update, dict):
                         continue
-                    state = state if state is not None else {}
                     yield describe(node, update, state, self.deps)
                     state.update(update)
-        state = state if state is not None else {}
         # the turn's own updates make the reply (only ``messages`` has a reducer, and the reply
         # reads none): no second read of the whole state back from the checkpointer
         yield self._reply(state, thread_id, started, spent())

@@ -261,8 +261,8 @@ def measure(
     cold_max: int = 5,
     seed: int = 0,
     ks: Sequence[int] = KS,
-) -> tuple[list[Result], dict[int, float], int]:
-    """Every variant's silhouette and cold recall; also random recall and the query count."""
+) -> tuple[list[Result], dict[int, float], list[ColdQuery]]:
+    """Every variant's silhouette and cold recall; also random recall and the cold queries."""
     positions, labels, queries = draws(
         catalog, interactions, sample=sample, cold_items=cold_items, cold_max=cold_max, seed=seed
     )
@@ -274,7 +274,7 @@ def measure(
         enriched = changed if name in ("rules", "llm") else 0
         score = silhouette(vectors[positions], labels) if len(positions) > 1 else 0.0
         results.append(Result(name, enriched, score, cold_ranks(vectors, queries)))
-    return results, random_recall(len(catalog), queries, ks), len(queries)
+    return results, random_recall(len(catalog), queries, ks), queries
 
 
 def described_table(
@@ -298,14 +298,6 @@ def described_table(
     return "\n".join(lines)
 
 
-def _queries(catalog: Catalog, interactions: Sequence[Interaction], args: Any) -> list[ColdQuery]:
-    """The cold queries :func:`measure` draws with these arguments."""
-    return draws(
-        catalog, interactions,
-        sample=args.sample, cold_items=args.cold_items, cold_max=args.cold_max, seed=args.seed,
-    )[2]  # fmt: skip
-
-
 def describe_cold(
     settings: Any, catalog: Catalog, interactions: Sequence[Interaction], args: Any
 ) -> None:
@@ -318,7 +310,10 @@ def describe_cold(
 
     if not settings.llm_configured:
         raise SystemExit("--describe-cold needs an LLM: RECBOT_LLM=local or RECBOT_LLM_BASE_URL")
-    queries = _queries(catalog, interactions, args)
+    queries = draws(  # the cold queries measure() will draw with these arguments
+        catalog, interactions,
+        sample=args.sample, cold_items=args.cold_items, cold_max=args.cold_max, seed=args.seed,
+    )[2]  # fmt: skip
     items = [catalog.items[q.target] for q in queries[: args.describe_cold]]
     store = Store(settings.build_config().database_url, create=False)
     try:
@@ -417,17 +412,17 @@ def main() -> None:
     cache_dir = args.cache_dir or settings.results_dir / "enrichment-benchmark"
     embed = _cached_embedder(cache_dir, config.embeddings_path, settings.embedding_batch_size)
     print(f"{len(catalog)} items, {len(llm)} with an LLM description; embedding …", flush=True)
-    results, chance, n_queries = measure(
+    results, chance, queries = measure(
         catalog, interactions, embed, llm,
         sample=args.sample, cold_items=args.cold_items, cold_max=args.cold_max, seed=args.seed,
     )  # fmt: skip
     print(
         f"\nsilhouette: {min(args.sample, _single_genre_count(catalog))} single-genre items; "
-        f"cold recall: {n_queries} cold items (<= {args.cold_max} ratings), one fan each"
+        f"cold recall: {len(queries)} cold items (<= {args.cold_max} ratings), one fan each"
     )
     print(table(results, chance))
     described = {catalog.position(item_id) for item_id in llm}
-    print(described_table(results, _queries(catalog, interactions, args), described))
+    print(described_table(results, queries, described))
     if not llm:
         print("llm: no LLM descriptions stored; run `recbot enrich` with an LLM configured")
 

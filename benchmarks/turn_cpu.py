@@ -1,8 +1,8 @@
 """CPU per web turn: what one replica's throughput is made of, old tree against new.
 
 A web turn as `recbot serve` runs it (``Recommender.astream`` on the async SQLite checkpointer,
-conversations of five messages, the offline planner, the built catalog of RECBOT_HOME), timed by
-the process's CPU clock: on a machine shared with other work, wall time says mostly how busy the
+conversations of the load benchmark's five messages, the offline planner, the built catalog of
+RECBOT_HOME), timed by the process's CPU clock: on a machine shared with other work, wall time says mostly how busy the
 machine was, CPU time says what a turn costs. One turns/s per core is about 1000 / CPU ms.
 
 Each ``--tree`` is a checkout of recbot (e.g. ``git worktree add /tmp/old <commit>``); the trees
@@ -23,16 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-MESSAGES = [
-    "Something like Toy Story",
-    "more please",
-    "something scary but not gory",
-    "a feel-good comedy from the 90s",
-    "more like the first one, but newer",
-]
 
-
-async def _turns(conversations: int) -> dict[str, float]:
+async def _turns(conversations: int, messages: list[str]) -> dict[str, float]:
     """Run in the tree's own process (its packages first on sys.path)."""
     from agent.persistence import async_sqlite_checkpointer
     from agent.recommender import Recommender
@@ -46,7 +38,7 @@ async def _turns(conversations: int) -> dict[str, float]:
             recommender = Recommender(deps, saver)
 
             async def conversation(n: int) -> None:
-                for message in MESSAGES:
+                for message in messages:
                     async for _event in recommender.astream(message, thread_id=f"c{n}"):
                         pass
 
@@ -54,7 +46,7 @@ async def _turns(conversations: int) -> dict[str, float]:
             cpu, wall = time.process_time(), time.perf_counter()
             for n in range(conversations):
                 await conversation(n)
-            turns = conversations * len(MESSAGES)
+            turns = conversations * len(messages)
             return {
                 "cpu_ms": 1000 * (time.process_time() - cpu) / turns,
                 "wall_ms": 1000 * (time.perf_counter() - wall) / turns,
@@ -65,10 +57,14 @@ async def _turns(conversations: int) -> dict[str, float]:
 
 
 def _run_tree(tree: Path, conversations: int) -> dict[str, float]:
+    # the load benchmark's conversation, read here: importing benchmarks/load.py in the child
+    # would put this checkout first on its sys.path
+    from load import MESSAGES
+
     code = (
         f"import sys, asyncio, json; sys.path.insert(0, {str(tree)!r}); "
         f"sys.path.insert(1, {str(Path(__file__).parent)!r}); import turn_cpu; "
-        f"print(json.dumps(asyncio.run(turn_cpu._turns({conversations}))))"
+        f"print(json.dumps(asyncio.run(turn_cpu._turns({conversations}, {MESSAGES!r}))))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, check=True

@@ -254,16 +254,16 @@ def eval_settings(settings: Settings, config: RerankEvalConfig) -> Settings:
 
 
 def eval_reranker(
-    settings: Settings, config: RerankEvalConfig, model: Any = None
+    settings: Settings, config: RerankEvalConfig
 ) -> tuple[Reranker, CallLog, UsageCounter]:
-    """The configured chat model (the composition root's, or ``model``) behind the reranker of
+    """The configured chat model (the composition root's) behind the reranker of
     ``config.mode``, with the call log and usage counter it reports to; no prompt cache answers
     for it (see :func:`eval_settings`)."""
     from agent.wiring import chat_model, llm_reranker
 
     llm_settings = eval_settings(settings, config)
     calls, usage = CallLog(), UsageCounter()
-    timed = TimedChat(model or chat_model(llm_settings, cache=False), calls)
+    timed = TimedChat(chat_model(llm_settings, cache=False), calls)
     return llm_reranker(llm_settings, timed, usage), calls, usage
 
 

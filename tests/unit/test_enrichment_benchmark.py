@@ -84,14 +84,14 @@ def test_measure_runs_every_variant(bench: ModuleType) -> None:
     catalog, interactions = tiny()
     embedder = BagOfWordsEmbedder(dim=64)
     llm = {11: "Tone: eerie. Themes: ghost, curse.", 111: "Tone: silly. Themes: party."}
-    results, chance, n_queries = bench.measure(
+    results, chance, queries = bench.measure(
         catalog, interactions, lambda _name, texts: embedder.embed(texts), llm,
         sample=30, cold_items=10, cold_max=1, ks=(1, 5),
     )  # fmt: skip
     by_name = {r.variant: r for r in results}
     assert list(by_name) == ["title", "title+genres", "full", "rules", "llm"]
     # the fan saw 11 liked items and 1 disliked one besides the target
-    assert n_queries == 3 and chance[5] == pytest.approx(5 / (36 - 12))
+    assert len(queries) == 3 and chance[5] == pytest.approx(5 / (36 - 12))
     assert by_name["llm"].enriched == 2 and by_name["full"].enriched == 0
     assert by_name["rules"].enriched > 0
     for result in results:
