@@ -45,9 +45,9 @@ from datetime import date
 
 import numpy as np
 
-from tests.e2e.conftest import E2EHome, Server, build_into_postgres, free_port
 from tests.e2e.test_protocol import Chat, of, sign_in
 from tests.postgres import start_postgres
+from tests.served import E2EHome, Server, build_into_postgres, free_port
 
 MESSAGES = [
     "Something like Toy Story",

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.real_catalog",
     "tests.agent_fixtures",
     "tests.postgres",
+    "tests.served",  # the home and servers every served suite shares (e2e, security, llm)
 ]
 
 MOVIES = [

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, Server
+from tests.served import ARTIFACTS, ROOT, Server
 
 CHROMIUM = Path(os.environ.get("RECBOT_CHROMIUM", "/usr/bin/chromium"))
 FLAGS = [
@@ -272,7 +272,7 @@ def test_the_widget_answers_inside_another_page(widget_page_url: str, page: obje
 def test_the_widget_says_so_in_words_when_it_cannot_connect(
     server: Server, page: object, why: str
 ) -> None:
-    from tests.e2e.conftest import free_port
+    from tests.served import free_port
 
     recbot = server.url if why == "origin not accepted" else f"http://localhost:{free_port()}"
     with widget_demo(server, recbot, free_port()) as url:  # a port the server was not told

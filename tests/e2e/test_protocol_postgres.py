@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PostgresHome, Server, free_port
 from tests.e2e.test_protocol import *  # noqa: F403  (the same tests, collected here again)
 from tests.e2e.test_protocol import convo as convo
+from tests.served import ARTIFACTS, PostgresHome, Server, free_port
 
 
 @pytest.fixture(scope="module")

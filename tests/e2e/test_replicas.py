@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from tests.e2e.conftest import ARTIFACTS, PostgresHome, Server, free_port
 from tests.e2e.test_protocol import (
     FIRST,
     HOW,
@@ -31,6 +30,7 @@ from tests.e2e.test_protocol import (
     poll,
     sign_in,
 )
+from tests.served import ARTIFACTS, PostgresHome, Server, free_port
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,7 @@ import pytest
 
 from agent import local_llm
 from agent.settings import Settings
-from tests.e2e.conftest import E2EHome
-from tests.e2e.conftest import e2e_home as e2e_home  # the built home, reused by name
+from tests.served import E2EHome
 
 HERE = Path(__file__).parent
 DEADLINE_S = 8.0  # the shipped default

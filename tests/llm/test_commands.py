@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agent.settings import Settings
-from tests.e2e.conftest import ROOT, E2EHome
+from tests.served import ROOT, E2EHome
 
 TIMEOUT_S = 900
 

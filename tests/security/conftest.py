@@ -22,10 +22,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from tests.e2e.conftest import ARTIFACTS, E2EHome, PostgresHome, Server, free_port
-from tests.e2e.conftest import e2e_home as e2e_home  # fixtures re-used by name
-from tests.e2e.conftest import postgres_home as postgres_home
-from tests.e2e.conftest import widget_port as widget_port
+from tests.served import ARTIFACTS, E2EHome, PostgresHome, Server, free_port
 
 HERE = Path(__file__).parent
 BACKENDS = ("sqlite", "postgres")

@@ -18,7 +18,6 @@ import httpx
 import pytest
 import socketio
 
-from tests.e2e.conftest import ROOT, Server
 from tests.e2e.test_protocol import (
     FIRST,
     TIMEOUT_S,
@@ -31,6 +30,7 @@ from tests.e2e.test_protocol import (
     sign_in,
 )
 from tests.security.conftest import Backend, query
+from tests.served import ROOT, Server
 
 FORGED = {"item_id": 999999, "title": "A Film Nobody Made (2031)", "reason": "forged"}
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import AUTH_SECRET, E2EHome, Server
 from tests.e2e.test_protocol import TIMEOUT_S, Chat, poll, sign_in, socket_opens
 from tests.security.conftest import (
     Backend,
@@ -26,6 +25,7 @@ from tests.security.conftest import (
     query,
     table_names,
 )
+from tests.served import AUTH_SECRET, E2EHome, Server
 
 USERS = "alice:wonderland,bob:builder,carol:singer"
 WINDOW_S = 10  # the throttle's window on these servers: the 20 tries land well within it
@@ -52,13 +52,15 @@ async def status(url: str, cookie: str, method: str = "GET", path: str = "/user"
         return (await http.request(method, url + path, json={})).status_code
 
 
-def mint(identifier: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A widget token, as the host page's backend mints it with the shared secret."""
+def mint(identifier: str, backend: Backend, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A widget token, as the host page's backend mints it with the shared secret and the
+    identity's session version read from the servers' own database (``backend``'s, not the
+    home's SQLite file: on Postgres that one never saw the sign-outs)."""
     from ui.auth import widget_token
     from ui.settings import WebSettings
 
     monkeypatch.setenv("CHAINLIT_AUTH_SECRET", AUTH_SECRET)
-    return widget_token(identifier, WebSettings(home=home))
+    return widget_token(identifier, WebSettings(home=backend.home.home, database_url=backend.url))
 
 
 @pytest.fixture(scope="module")
@@ -139,9 +141,9 @@ def test_twenty_wrong_passwords_lock_the_name_until_the_window_passes(
 
 
 def test_a_widget_token_does_not_replace_the_password_by_default(
-    password_server: Server, e2e_home: E2EHome, monkeypatch: pytest.MonkeyPatch
+    password_server: Server, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = mint("alice", e2e_home.home, monkeypatch)
+    token = mint("alice", backend, monkeypatch)
 
     async def run() -> None:
         assert (await token_sign_in(password_server.url, token))[0] == 401
@@ -156,7 +158,7 @@ def test_a_widget_token_does_not_replace_the_password_by_default(
 
 
 def test_a_removed_user_is_refused_after_a_restart_and_widgets_serve_configured_names_only(
-    start_server: StartServer, e2e_home: E2EHome, monkeypatch: pytest.MonkeyPatch
+    start_server: StartServer, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     srv = start_server(RECBOT_AUTH="password", RECBOT_AUTH_USERS=USERS, RECBOT_WIDGET_TOKENS="true")
 
@@ -165,11 +167,9 @@ def test_a_removed_user_is_refused_after_a_restart_and_widgets_serve_configured_
         for name, password in (("alice", "wonderland"), ("bob", "builder")):
             code, cookies[name] = await password_sign_in(srv.url, name, password)
             assert code == 200
-        code, cookies["widget"] = await token_sign_in(
-            srv.url, mint("alice", e2e_home.home, monkeypatch)
-        )
+        code, cookies["widget"] = await token_sign_in(srv.url, mint("alice", backend, monkeypatch))
         assert code == 200 and await status(srv.url, cookies["widget"]) == 200
-        stranger = mint("mallory", e2e_home.home, monkeypatch)
+        stranger = mint("mallory", backend, monkeypatch)
         assert (await token_sign_in(srv.url, stranger))[0] == 401  # not a configured user
         return cookies
 
