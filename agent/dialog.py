@@ -129,6 +129,8 @@ def series_members(catalog: Catalog, titles: Sequence[str]) -> list[int]:
     and the items whose title starts with the series name."""
     resolved = resolve_titles(catalog, titles).ids
     keys = {series_key(catalog.get(i).title) for i in resolved} - {""}
+    if not keys:  # nothing named (most turns): no need to read the whole catalog
+        return dedupe(resolved)
     members = [item.id for item in catalog if any(in_series(key, item.title) for key in keys)]
     return dedupe([*resolved, *members])
 

@@ -303,6 +303,13 @@ def implied_avoid(moods: Iterable[str], avoid_moods: Iterable[str]) -> list[str]
     return dedupe(o for o in implied if o not in wanted and o not in explicit)
 
 
+def mood_specs(phrases: Iterable[str]) -> list[Mood]:
+    """The moods the phrases name, unknown ones left out (they score 0 in :func:`mood_score`):
+    resolved once for a turn's thousand candidates instead of once per candidate."""
+    named = (MOODS.get(canonical_mood(phrase) or "") for phrase in phrases)
+    return [mood for mood in named if mood is not None]
+
+
 def canonical_mood(phrase: str) -> str | None:
     """The mood a phrase names ("uplifting" -> "light"), or ``None``; for moods an LLM wrote."""
     return MOOD_SYNONYMS.get(phrase.strip().lower()) or MOOD_SYNONYMS.get(normalize_text(phrase))

@@ -53,22 +53,32 @@ def written_items(messages: list[BaseMessage], catalog: Catalog) -> list[int]:
     so these would be missed; here the longest run of words before the year that is a catalog
     title of that year (or one off: release dates differ by country) names the item.
     """
-    dated = _dated_titles(catalog)
     found: list[int] = []
     for message in messages:
-        text = message.content if isinstance(message.content, str) else ""
-        for match in _DATED.finditer(text):
-            words = text[: match.start()].split()[-TITLE_WORDS:]
-            year = int(match.group(1))
-            for start in range(len(words)):
-                key = title_key(" ".join(words[start:]))
-                item = next(
-                    (dated[(key, y)] for y in (year, year - 1, year + 1) if (key, y) in dated), None
-                )
-                if item is not None:
-                    found.append(item)
-                    break
+        if isinstance(message.content, str):
+            found += _written_in(message.content, catalog)
     return dedupe(found)
+
+
+@lru_cache(maxsize=8192)
+def _written_in(text: str, catalog: Catalog) -> tuple[int, ...]:
+    """The items one message writes as "Title (Year)". Cached by text: every turn reads the
+    whole transcript again (twice), and recbot's own replies date ten titles each; only the
+    newest messages are new (py-spy on a busy server: ~6% of its time before the cache)."""
+    dated = _dated_titles(catalog)
+    found: list[int] = []
+    for match in _DATED.finditer(text):
+        words = text[: match.start()].split()[-TITLE_WORDS:]
+        year = int(match.group(1))
+        for start in range(len(words)):
+            key = title_key(" ".join(words[start:]))
+            item = next(
+                (dated[(key, y)] for y in (year, year - 1, year + 1) if (key, y) in dated), None
+            )
+            if item is not None:
+                found.append(item)
+                break
+    return tuple(found)
 
 
 @lru_cache(maxsize=4)

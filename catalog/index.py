@@ -312,9 +312,10 @@ class VectorIndex:
         """Pair scores with external ids, dropping FAISS's -1 padding."""
         found = positions >= 0
         ids = self._ids[positions[found]]
+        # tolist(): Python ints and floats in one C call, not a numpy scalar boxed per hit
         return [
-            Candidate(item_id=int(item_id), score=float(score))
-            for item_id, score in zip(ids, distances[found], strict=True)
+            Candidate(item_id=item_id, score=score)
+            for item_id, score in zip(ids.tolist(), distances[found].tolist(), strict=True)
         ]
 
     def _positions(self, keys: np.ndarray) -> np.ndarray:
