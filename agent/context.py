@@ -35,6 +35,7 @@ class AgentConfig:
     llm_history_items: int  # newest history titles an LLM prompt shows (a cost lever)
     max_message_chars: int
     turn_deadline_s: float = 8.0  # all LLM work of a turn ends this long after it starts
+    turn_slots: int = 2  # offline turns running at once in one process (0: no limit)
 
 
 @dataclass

@@ -6,7 +6,9 @@ import asyncio
 import inspect
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -72,6 +74,10 @@ class Recommender:
         self.owners = owners
         self.checkpointer = checkpointer or memory_checkpointer()
         self.graph = build_graph(self.checkpointer)
+        # offline turns admitted at once, per event loop (see ``_turn_slot``)
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def from_settings(
@@ -177,6 +183,36 @@ class Recommender:
         reply.pool = pool
         return reply
 
+    def _offline(self, llm_rerank: bool | None) -> bool:
+        """Whether a turn is all Python in this process: no LLM call can make it wait."""
+        deps = self.deps
+        rerank = deps.tools.reranker is not None and (
+            deps.config.llm_rerank if llm_rerank is None else llm_rerank
+        )
+        rephrase = deps.explainer is not None and deps.config.llm_rephrase
+        return deps.planner is deps.offline_planner and not rerank and not rephrase
+
+    @asynccontextmanager
+    async def _turn_slot(self, offline: bool) -> AsyncIterator[None]:
+        """Wait for one of ``turn_slots`` places, first come first served (offline turns only).
+
+        An offline turn is CPU-bound Python: a process runs one such thread at a time, so a
+        hundred turns started together share a core and each lasts as long as all of them
+        (benchmarks/load.py: 40 conversations back to back, p95 8.7 s at p50 1.7 s). Admitted a
+        few at a time, a turn waits for those ahead of it and then runs at full speed; a turn
+        that calls an LLM mostly waits on the model and is never queued behind others.
+        """
+        slots = self.deps.config.turn_slots
+        if not offline or slots <= 0:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        gate = self._slots.get(loop)
+        if gate is None:
+            gate = self._slots[loop] = asyncio.Semaphore(slots)
+        async with gate:
+            yield
+
     async def astream(
         self,
         message: str,
@@ -193,6 +229,21 @@ class Recommender:
         inputs = self._inputs(
             message, user_id=user_id, k=k, must_recommend=must_recommend, llm_rerank=llm_rerank
         )
+        async with self._turn_slot(self._offline(llm_rerank)):
+            queued = round((time.perf_counter() - started) * 1000, 1)
+            async for event in self._astream(inputs, config, thread_id, user_id, started):
+                if isinstance(event, Reply):
+                    event.timings_ms["queue"] = queued
+                yield event
+
+    async def _astream(
+        self,
+        inputs: dict[str, Any],
+        config: dict[str, Any],
+        thread_id: str,
+        user_id: int | None,
+        started: float,
+    ) -> AsyncIterator[Stage | Reply]:
         await asyncio.to_thread(self.owners.claim, thread_id, user_id)
         # The state before the first node is LangGraph's own first "values" chunk (the stored
         # state with this turn's input applied): the conversation is read from the

@@ -172,6 +172,15 @@ class Settings(BaseSettings):
         description="All LLM work of one turn together (planner, rerank, rephrase) must end "
         "this many seconds after the turn starts; then the turn finishes offline.",
     )
+    turn_slots: int = Field(
+        default=2,
+        ge=0,
+        # benchmarks/load.py, docs/deploy.md: with every turn started at once, a busy process
+        # shares one core among all of them and each takes as long as the queue
+        description="Offline turns one process runs at once; more wait their turn, first come "
+        "first served. A turn is Python on one core, so running a hundred at once only makes "
+        "each of them slow. 0: no limit. Turns that call an LLM mostly wait and never queue.",
+    )
     llm_price_input_per_million: float = Field(
         default=0.15, ge=0, description="USD per 1M input tokens, for cost reports."
     )

@@ -47,6 +47,7 @@ def agent_config(settings: Settings) -> AgentConfig:
         llm_history_items=settings.llm_history_items,
         max_message_chars=settings.max_message_chars,
         turn_deadline_s=settings.turn_deadline_s,
+        turn_slots=settings.turn_slots,
     )
 
 

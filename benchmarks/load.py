@@ -63,13 +63,18 @@ class Level:
     conversations: int
     replicas: int
     latencies_ms: list[float] = field(default_factory=list)
+    first_ms: list[float] = field(default_factory=list)  # each conversation's first turn
     errors: int = 0
     wall_s: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
     cpu_s: float = 0.0  # CPU time the replicas spent during the level (user + system)
+    client_cpu_s: float = 0.0  # CPU time this load generator spent (it shares the machine)
 
     def row(self) -> dict[str, float | int]:
         values = self.latencies_ms or [float("nan")]
+        later = sorted(self.latencies_ms)
+        for first in self.first_ms:
+            later.remove(first)
         return {
             "conversations": self.conversations,
             "replicas": self.replicas,
@@ -78,11 +83,18 @@ class Level:
             "p50_ms": round(statistics.median(values), 1),
             "p95_ms": round(float(np.percentile(values, 95)), 1),
             "p99_ms": round(float(np.percentile(values, 99)), 1),
+            # the first turns of conversations arriving together queue behind one another
+            "first_turn_p95_ms": round(float(np.percentile(self.first_ms or [np.nan], 95)), 1),
+            "later_turns_p95_ms": round(float(np.percentile(later, 95)), 1) if later else 0,
             "turns_per_s": round(len(self.latencies_ms) / self.wall_s, 2) if self.wall_s else 0,
             "rss_mb": round(max(self.rss_mb), 1) if self.rss_mb else 0,
             # server CPU per answered turn: the capacity figure other work on the machine
             # inflates least (turns/s per core ~ 1000 / this)
             "cpu_ms_per_turn": round(1000 * self.cpu_s / len(self.latencies_ms), 1)
+            if self.latencies_ms
+            else 0,
+            # the simulated browsers run on the same cores: what they took from the servers
+            "client_cpu_ms_per_turn": round(1000 * self.client_cpu_s / len(self.latencies_ms), 1)
             if self.latencies_ms
             else 0,
         }
@@ -125,6 +137,8 @@ async def conversation(
                 level.errors += 1
                 return
             level.latencies_ms.append((time.perf_counter() - started) * 1000)
+            if n == 0:
+                level.first_ms.append(level.latencies_ms[-1])
             answered = [
                 m for m in of(events, "new_message") if m.get("type") == "assistant_message"
             ]
@@ -161,9 +175,10 @@ def measure(
     for count in levels:
         level = Level(count, len(servers))
         pids = [s.process.pid for s in servers if s.process is not None]
-        before = sum(cpu_s(pid) for pid in pids)
+        before, client_before = sum(cpu_s(pid) for pid in pids), time.process_time()
         asyncio.run(run_level(urls, count, turns, level, think_s, ramp_s))
         level.cpu_s = sum(cpu_s(pid) for pid in pids) - before
+        level.client_cpu_s = time.process_time() - client_before
         level.rss_mb = [rss_mb(s.process.pid) for s in servers if s.process is not None]
         print(json.dumps(level.row()), flush=True)
         out.append(level)
@@ -186,7 +201,13 @@ def start(home: E2EHome, logs: Path, count: int, **env: str) -> list[Server]:
 
 
 def with_postgres(
-    home: E2EHome, logs: Path, levels: list[int], turns: int, think_s: float, ramp_s: float
+    home: E2EHome,
+    logs: Path,
+    levels: list[int],
+    turns: int,
+    think_s: float,
+    ramp_s: float,
+    env: dict[str, str],
 ) -> list[Level]:
     """One and two replicas on a Postgres server started here, the catalog built into it once."""
     base = Path(tempfile.mkdtemp(prefix="recbot-load-pg-"))
@@ -197,7 +218,7 @@ def with_postgres(
         built = build_into_postgres(home, work, postgres.url("load"))
         results = []
         for replicas in (1, 2):
-            servers = start(built.home, logs, replicas, **built.env())
+            servers = start(built.home, logs, replicas, **built.env(), **env)
             try:
                 results += measure(servers, levels, turns, think_s, ramp_s)
             finally:
@@ -214,7 +235,8 @@ def report(levels: list[Level], baseline: Level) -> None:
     base = baseline.row()
     print(f"\nbaseline: one conversation alone, p95 {base['p95_ms']} ms")
     header = f"{'replicas':>8}{'convs':>7}{'turns':>7}{'errors':>7}{'p50 ms':>9}{'p95 ms':>9}"
-    print(header + f"{'p99 ms':>9}{'turns/s':>9}{'RSS MB':>8}{'p95 ×1':>8}{'CPU ms/turn':>12}")
+    header += f"{'p99 ms':>9}{'turns/s':>9}{'RSS MB':>8}{'p95 ×1':>8}{'CPU ms/turn':>12}"
+    print(header + f"{'client CPU':>11}")
     for level in levels:
         r = level.row()
         ratio = r["p95_ms"] / base["p95_ms"] if base["p95_ms"] else float("nan")
@@ -222,6 +244,7 @@ def report(levels: list[Level], baseline: Level) -> None:
             f"{r['replicas']:>8}{r['conversations']:>7}{r['turns']:>7}{r['errors']:>7}"
             f"{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}{r['turns_per_s']:>9}"
             f"{r['rss_mb']:>8}{ratio:>8.2f}{r['cpu_ms_per_turn']:>12}"
+            f"{r['client_cpu_ms_per_turn']:>11}"
         )
     by = {(lv.replicas, lv.conversations): lv.row() for lv in levels}
     for (replicas, count), row in sorted(by.items()):
@@ -251,12 +274,20 @@ def main() -> None:
         help="conversations start at uniform random times within this many seconds; "
         "0: all at once (every first turn in the same instant)",
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every server started (e.g. RECBOT_TURN_SLOTS=0); repeatable",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
+    env = dict(pair.split("=", 1) for pair in args.server_env)
     home = home_from_env()
     logs = ROOT / "results" / "load-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    servers = start(home, logs, 1)
+    servers = start(home, logs, 1, **env)
     try:
         (baseline,) = measure(servers, [1], args.turns)
         results = (
@@ -268,12 +299,13 @@ def main() -> None:
         for server in servers:
             server.stop()
     if args.replicas == 2:
-        results = with_postgres(home, logs, levels, args.turns, args.think_s, args.ramp_s)
+        results = with_postgres(home, logs, levels, args.turns, args.think_s, args.ramp_s, env)
     report(results, baseline)
     out = ROOT / "results" / f"load-{date.today().isoformat()}.json"
     rows = {
         "think_s": args.think_s,
         "ramp_s": args.ramp_s,
+        "server_env": env,
         "baseline": baseline.row(),
         "levels": [lv.row() for lv in results],
     }

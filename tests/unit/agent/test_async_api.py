@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +256,60 @@ def test_reply_returns_the_pool_the_rank_node_scored_only_when_asked(
     ids = {c.item_id for c in kept.pool}
     assert len(ids) > 3 and {r.item_id for r in kept.recommendations} <= ids
     assert [r.item_id for r in kept.recommendations] == [r.item_id for r in plain.recommendations]
+
+
+def _concurrent_turns(recommender: Recommender, count: int) -> tuple[int, list[Reply]]:
+    """``count`` turns started together on separate threads: how many were inside the graph at
+    once at most, and their replies."""
+    active = peak = 0
+    inner = recommender._astream
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            async for event in inner(*args, **kwargs):
+                yield event
+        finally:
+            active -= 1
+
+    recommender._astream = counted  # type: ignore[method-assign]
+
+    async def one(n: int) -> Reply:
+        events = [e async for e in recommender.astream("a sci-fi movie", thread_id=f"c{n}")]
+        assert isinstance(events[-1], Reply)
+        return events[-1]
+
+    async def run() -> list[Reply]:
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+    replies = asyncio.run(run())
+    return peak, replies
+
+
+def test_offline_turns_wait_for_a_slot_first_come_first_served(agent_deps: Deps) -> None:
+    one_slot = replace(agent_deps, config=replace(agent_deps.config, turn_slots=1))
+    peak, replies = _concurrent_turns(Recommender(one_slot), 4)
+    assert peak == 1
+    assert all(r.action == "recommend" and r.recommendations for r in replies)
+    waits = sorted(r.timings_ms["queue"] for r in replies)
+    assert waits[0] < waits[-1] and waits[-1] > 0  # the last admitted waited for the others
+
+
+def test_without_a_limit_turns_run_together(agent_deps: Deps) -> None:
+    unlimited = replace(agent_deps, config=replace(agent_deps.config, turn_slots=0))
+    peak, replies = _concurrent_turns(Recommender(unlimited), 4)
+    assert peak == 4 and len(replies) == 4
+
+
+def test_only_turns_without_an_llm_call_are_queued(agent_deps: Deps) -> None:
+    offline = Recommender(agent_deps)
+    assert offline._offline(None) and offline._offline(True)  # no reranker: nothing to call
+    tools = copy.copy(agent_deps.tools)
+    tools.reranker = object()  # type: ignore[assignment]  # never called here
+    reranking = Recommender(replace(agent_deps, tools=tools))
+    assert reranking._offline(False)  # switched off for this conversation
+    assert not reranking._offline(True) and not reranking._offline(None)  # on by default
+    planning = Recommender(replace(agent_deps, planner=object()))  # an LLM planner
+    assert not planning._offline(False)
