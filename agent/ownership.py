@@ -64,15 +64,22 @@ class OwnerBook:
 
     def check(self, thread_id: str, user_id: int | None) -> None:
         """Raise NotYourConversation when someone other than ``user_id`` owns the thread."""
-        found = self.owner(thread_id)
-        if found is not None and found.user_id != user_id:
-            raise NotYourConversation(thread_id)
+        self._refuse_unless(self.owner(thread_id), thread_id, user_id)
 
     def claim(self, thread_id: str, user_id: int | None) -> None:
-        """The thread is ``user_id``'s from now on, unless it already is someone else's."""
-        if self.owner(thread_id) is None:
-            self._record(thread_id, user_id)  # a racing claimant may win; check says who did
-        self.check(thread_id, user_id)
+        """The thread is ``user_id``'s from now on, unless it already is someone else's.
+
+        One read of the book on every turn but a conversation's first (this runs each turn)."""
+        found = self.owner(thread_id)
+        if found is None:
+            self._record(thread_id, user_id)
+            found = self.owner(thread_id)  # a racing claimant may have won: the book says who
+        self._refuse_unless(found, thread_id, user_id)
+
+    @staticmethod
+    def _refuse_unless(found: Owner | None, thread_id: str, user_id: int | None) -> None:
+        if found is not None and found.user_id != user_id:
+            raise NotYourConversation(thread_id)
 
 
 class MemoryOwners(OwnerBook):

@@ -39,6 +39,23 @@ def test_the_first_claim_owns_the_thread_and_nobody_else_gets_it(book: OwnerBook
     assert book.owner("t1") is not None and book.owner("t1").user_id == 7  # type: ignore[union-attr]
 
 
+def test_a_claim_that_loses_the_race_is_refused(
+    book: OwnerBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first turns of one thread at once: the book is read (empty) by both, the other
+    claimant records first; this one's record changes nothing and its turn is refused."""
+    record = book._record
+
+    def other_first(thread_id: str, user_id: int | None) -> None:
+        record(thread_id, 8)  # the racing claimant
+        record(thread_id, user_id)  # ours: never overwrites
+
+    monkeypatch.setattr(book, "_record", other_first)
+    with pytest.raises(NotYourConversation):
+        book.claim("t1", 7)
+    assert book.owner("t1").user_id == 8  # type: ignore[union-attr]
+
+
 def test_an_anonymous_conversation_is_owned_too(book: OwnerBook) -> None:
     book.claim("cli", None)
     book.check("cli", None)
