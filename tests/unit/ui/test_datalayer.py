@@ -8,12 +8,13 @@ import threading
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from unittest.mock import Mock
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from catalog.errors import StoreError
 
@@ -29,7 +30,7 @@ with warnings.catch_warnings():
     from chainlit.types import Feedback, Pagination, ThreadFilter
     from chainlit.user import User
 
-    from ui.datalayer import RecbotDataLayer, async_database_url
+    from ui.datalayer import RecbotDataLayer, ThreadRow, async_database_url
 
 T = TypeVar("T")
 Scenario = Callable[[RecbotDataLayer], Awaitable[T]]
@@ -152,6 +153,55 @@ def test_chainlit_messages_round_trip_to_what_resuming_reads(chat_url: str) -> N
             ("Try Collateral (2004).", "assistant_message"),
         ]
         assert all(m.created_at and m.created_at.endswith("Z") for m in resumed)
+
+    run(chat_url, scenario)
+
+
+async def _updated_at(layer: RecbotDataLayer, thread_id: str) -> datetime:
+    async with layer._session("inspect") as session:
+        query = select(ThreadRow.updated_at).where(ThreadRow.id == thread_id)
+        moment = await session.scalar(query)
+    assert moment is not None
+    return moment
+
+
+def test_a_thread_is_as_recent_as_its_latest_step(chat_url: str) -> None:
+    async def scenario(layer: RecbotDataLayer) -> None:
+        await layer.create_step(step("s1", "t1", "2099-01-01T00:00:05.000000Z"))  # creates t1
+        assert await _updated_at(layer, "t1") == datetime(2099, 1, 1, 0, 0, 5)
+        await layer.create_step(step("s2", "t1", "2099-01-01T00:00:02Z"))  # earlier: kept
+        assert await _updated_at(layer, "t1") == datetime(2099, 1, 1, 0, 0, 5)
+        await layer.update_step(StepDict(id="s2", output="Edited"))  # no threadId: its own
+        assert await _updated_at(layer, "t1") == datetime(2099, 1, 1, 0, 0, 5)
+        await layer.create_step(step("s3", "t1", "2099-01-01T02:00:09+01:00"))  # 01:00:09 UTC
+        assert await _updated_at(layer, "t1") == datetime(2099, 1, 1, 1, 0, 9)
+        thread = await layer.get_thread("t1")
+        assert thread is not None
+        assert [(s["id"], s["output"], s["threadId"]) for s in thread["steps"]] == [
+            ("s2", "Edited", "t1"),
+            ("s1", "", "t1"),
+            ("s3", "", "t1"),
+        ]
+        assert thread["steps"][0]["createdAt"] == "2099-01-01T00:00:02Z"
+
+    run(chat_url, scenario)
+
+
+def test_cards_saved_again_change_in_place(chat_url: str) -> None:
+    async def scenario(layer: RecbotDataLayer) -> None:
+        await layer.create_step(step("s1", "t1", "2024-05-01T10:00:00Z"))
+        first = CustomElement(name="MovieCards", props={"items": [1]}, thread_id="t1", for_id="s1")
+        second = CustomElement(name="MovieCards", props={"items": [2]}, thread_id="t1", for_id="s1")
+        await layer.create_element(first)
+        await layer.create_element(second)
+        first.props = {"items": [3]}  # a 👎 on a card swaps one in, as ui/app.py stores it
+        await layer.create_element(first)
+        thread = await layer.get_thread("t1")
+        assert thread is not None  # still first: saving again keeps its place
+        assert [(e["id"], e["props"]) for e in thread["elements"]] == [
+            (first.id, {"items": [3]}),
+            (second.id, {"items": [2]}),
+        ]
 
     run(chat_url, scenario)
 

@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     from chainlit.types import Feedback, Pagination, ThreadFilter
     from chainlit.user import User
 
-    from ui.datalayer import RecbotDataLayer
+    from ui.datalayer import RecbotDataLayer, async_database_url
     from ui.requester import current_requester, identify_http_requests
 
 CARDS = {"items": [{"item_id": 1, "title": "Toy Story (1995)"}]}
@@ -67,7 +67,7 @@ async def unchanged_for_ada(layer: RecbotDataLayer, element_id: str, feedback_id
 
 
 def test_another_user_cannot_overwrite_move_or_delete_the_cards(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         element_id, feedback_id = await ada_thread(layer)
@@ -83,7 +83,7 @@ def test_another_user_cannot_overwrite_move_or_delete_the_cards(
         assert await layer.get_element("t1", element_id) is None  # nor can bob read it
         await unchanged_for_ada(layer, element_id, feedback_id)
 
-    run(_url(tmp_path), scenario)
+    run(async_database_url(database_url), scenario)
     assert "Refused to save element" in caplog.text and "'bob'" in caplog.text
 
 
@@ -101,7 +101,9 @@ def test_another_user_cannot_rewrite_or_delete_the_feedback(tmp_path: Path) -> N
     run(_url(tmp_path), scenario)
 
 
-def test_another_user_cannot_write_move_or_delete_steps(tmp_path: Path) -> None:
+def test_another_user_cannot_write_move_or_delete_steps(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         element_id, feedback_id = await ada_thread(layer)
         await bob_thread(layer)
@@ -113,7 +115,47 @@ def test_another_user_cannot_write_move_or_delete_steps(tmp_path: Path) -> None:
         assert mine is not None and [s["id"] for s in mine["steps"]] == ["b1"]
         await unchanged_for_ada(layer, element_id, feedback_id)
 
-    run(_url(tmp_path), scenario)
+    run(async_database_url(database_url), scenario)
+    assert "Refused to save step s9" in caplog.text and "Refused to move step s1" in caplog.text
+
+
+def test_ownership_is_read_from_the_database_each_write(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A thread deleted here, or erased by another process (``recbot forget``), is no longer
+    anyone's: the next writer creates it as theirs, and its former owner is refused."""
+
+    async def scenario(layer: RecbotDataLayer) -> None:
+        acting_as("ada")
+        for thread_id in ("t1", "t2"):
+            for n in range(3):  # the first creates the thread, the others write into it
+                await layer.create_step(step(f"{thread_id}-{n}", thread_id, "2024-05-01T10:00:00Z"))
+        await layer.delete_thread("t1")
+        forget = RecbotDataLayer(layer.url)  # another process on the same database
+        try:
+            assert (await forget.erase_users(["ada"]))["chat threads"] == 1
+        finally:
+            await forget.close()
+        acting_as("bob")
+        for thread_id in ("t1", "t2"):
+            await layer.create_step(step(f"{thread_id}-bob", thread_id, "2024-05-01T11:00:00Z"))
+        acting_as("ada")
+        for thread_id in ("t1", "t2"):
+            await layer.create_step(step(f"{thread_id}-ada", thread_id, "2024-05-01T12:00:00Z"))
+            await layer.update_step(step(f"{thread_id}-bob", thread_id, "", output="Forged"))
+            cards = CustomElement(name="C", props=FORGED, thread_id=thread_id, for_id="x")
+            await layer.create_element(cards)
+            assert await layer.get_thread(thread_id) is None
+        acting_as("bob")
+        for thread_id in ("t1", "t2"):
+            assert await layer.get_thread_author(thread_id) == "bob"
+            thread = await layer.get_thread(thread_id)
+            assert thread is not None and thread["elements"] == []
+            assert [(s["id"], s["output"]) for s in thread["steps"]] == [(f"{thread_id}-bob", "")]
+
+    run(async_database_url(database_url), scenario)
+    assert "Refused to save step t2-ada" in caplog.text
+    assert "Refused to save step t1-bob" in caplog.text and "'ada'" in caplog.text
 
 
 def test_only_the_owner_reads_renames_lists_and_deletes_a_thread(tmp_path: Path) -> None:
@@ -163,7 +205,7 @@ def test_a_failing_delete_callback_is_logged_not_raised(
 
 
 def test_a_caller_nobody_signed_in_writes_nothing_and_learns_only_the_author(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     async def scenario(layer: RecbotDataLayer) -> None:
         element_id, _ = await ada_thread(layer)
@@ -176,7 +218,7 @@ def test_a_caller_nobody_signed_in_writes_nothing_and_learns_only_the_author(
         assert told["steps"] == [] and told["elements"] == [] and told["name"] is None
         assert await layer.get_thread("new-thread") is None
 
-    run(_url(tmp_path), scenario)
+    run(async_database_url(database_url), scenario)
 
 
 def _app_asking_who(signed_in: str | None) -> FastAPI:
