@@ -21,6 +21,7 @@ from agent.state import AgentState, Preferences
 from catalog.domain import Catalog
 from catalog.errors import RecbotError
 from catalog.sequences import dedupe
+from catalog.subjects import items_about
 from catalog.titles import in_series, series_key
 
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
@@ -100,6 +101,9 @@ def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any
     for item_id in series_members(catalog, plan.exclude_series):
         if item_id not in rejected:
             rejected.append(item_id)
+    for subject in plan.exclude_tags:  # "nothing with zombies": tagged or said so, never shown
+        known = set(rejected)
+        rejected += [i for i in items_about(catalog, subject) if i not in known]
     prefs = state.get("preferences") or Preferences()
     prefs = drop_constraints(prefs, plan.drop, catalog)
     anchor = _shown_item(plan.more_like_position, None, last_shown, catalog)
@@ -119,7 +123,10 @@ def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any
         "rejected": rejected,
         "seen": seen,
         "unresolved": liked.unresolved + disliked.unresolved,
-        "notes": liked.notes + disliked.notes + [_ignored_note(text) for text in plan.ignored],
+        "notes": liked.notes
+        + disliked.notes
+        + [_ignored_note(text) for text in plan.ignored]
+        + [f"I left out films about {subject}." for subject in plan.exclude_tags],
         "focus": _focus(plan, len(last_shown), state.get("focus")),
     }
 

@@ -46,6 +46,10 @@ class Plan(BaseModel):
         default_factory=list,
         description="titles whose whole series must not be shown, without disliking them: 'similar to X but not an X sequel', 'outside of X and Y'",
     )
+    exclude_tags: list[str] = Field(
+        default_factory=list,
+        description="subjects whose films must not be shown, as the catalog's tags name them: 'nothing with zombies' = zombies, 'not too violent' = violent",
+    )
     include_genres: list[str] = Field(default_factory=list, description="catalog genres wanted")
     exclude_genres: list[str] = Field(default_factory=list, description="catalog genres unwanted")
     prefer_genres: list[str] = Field(

@@ -63,6 +63,7 @@ Romance and Comedy); put them in include_genres too.
 "big fan of comedies"); what they ask for ("any comedies?", "a horror movie") is include_genres.
 - exclude_series: titles whose whole series must not be shown, without disliking them ("like \
 X but not an X sequel", "outside of X and Y").
+- exclude_tags: subjects no film shown may have, in one or two words ("nothing with zombies": zombies; "no gore": gore).
 - year_min / year_max: release years wanted ("from the 90s" is 1990 to 1999, "the last twenty \
 years" counts back from this year; "a classic is fine" allows, it does not bound); \
 era_shift: "newer" or "older" when they ask for newer or older movies without years.

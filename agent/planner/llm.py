@@ -120,6 +120,7 @@ class LLMPlanner:
             "require_genres": require,
             "prefer_genres": prefer,
             "exclude_series": _tidy(plan.exclude_series),
+            "exclude_tags": _tidy(plan.exclude_tags),
             "liked_titles": _tidy(plan.liked_titles),
             "disliked_titles": _tidy(plan.disliked_titles),
             "moods": _tidy(plan.moods),

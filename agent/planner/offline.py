@@ -82,6 +82,7 @@ from agent.planner.title_spotter import TitleSpotter
 from agent.planner.unknown_titles import UnknownTitleFinder
 from agent.planner.walk import (
     Cue,
+    Mention,
     Span,
     Title,
     UnknownTitle,
@@ -89,9 +90,19 @@ from agent.planner.walk import (
     build_phrase_table,
     walk_mentions,
 )
-from agent.planner.words import Word, read_words, word_set
+from agent.planner.words import (
+    COMMON_WORDS,
+    FILLER_WORDS,
+    STOPWORDS,
+    TypoFixer,
+    Word,
+    read_words,
+    word_set,
+)
 from catalog.domain import Catalog
-from catalog.titles import normalize_title
+from catalog.sequences import dedupe
+from catalog.subjects import MAX_SUBJECT_WORDS, catalog_words, subject_forms, tag_vocabulary
+from catalog.titles import series_key, title_key
 
 MAX_SCAN_CHARS = 2000  # longer messages are read by their start
 MAX_QUESTION_CHARS = 500
@@ -136,6 +147,30 @@ def _is_question(text: str, words: Sequence[Word]) -> bool:
     return "?" in text or words[0].norm in _QUESTION_STARTS
 
 
+def _named_series(mention: Mention, words: Sequence[Word]) -> Mention:
+    """ "sci-fi, not Star Wars": a title excluded by the series' own name ("star wars", not
+    "the empire strikes back") means the whole series, as "not a Star Wars sequel" does; a
+    dislike ("I hated Star Wars") stays a dislike of the film."""
+    what = mention.span.what
+    if not (
+        isinstance(what, Title)
+        and mention.cue is not None
+        and mention.cue.kind == "neg"
+        and what.position is None
+        and not what.series
+    ):
+        return mention
+    written = title_key(
+        " ".join(word.norm for word in words[mention.span.start : mention.span.end])
+    )
+    key = series_key(what.item.title)
+    if not key or written != key:
+        return mention
+    return Mention(
+        Span(mention.span.start, mention.span.end, replace(what, series=True)), mention.cue
+    )
+
+
 class OfflinePlanner:
     """Rule-based :class:`~agent.planner.base.Planner` over a catalog (see the module docstring).
 
@@ -147,9 +182,19 @@ class OfflinePlanner:
         self._phrases = build_phrase_table(genres)
         phrases = self._phrases.phrases()
         self._spotter = TitleSpotter(catalog.items, reserved=phrases)
+        self._tags = tag_vocabulary(catalog)
+        self._typos = TypoFixer(
+            self._phrases.subject_words(),
+            # words meant as written: the catalog's, every phrase's (cues: "start over") and
+            # common English ones
+            catalog_words(catalog)
+            | {word for phrase in phrases for word in phrase.split()}
+            | STOPWORDS
+            | FILLER_WORDS
+            | COMMON_WORDS,
+        )
         self._unknown = UnknownTitleFinder(
-            vocabulary={word for phrase in phrases for word in phrase.split()},
-            tags={normalize_title(tag) for item in catalog.items for tag in item.tags},
+            vocabulary={word for phrase in phrases for word in phrase.split()}, tags=set(self._tags)
         )
         years = [item.year for item in catalog.items if item.year]
         self.current_year = current_year or (max(years) if years else datetime.date.today().year)
@@ -157,7 +202,7 @@ class OfflinePlanner:
     def plan(self, message: str, context: PlannerContext) -> Plan:
         """The plan for one message in its context; never raises on odd input."""
         text = message[:MAX_SCAN_CHARS]
-        words = read_words(text)
+        words = [self._spelt(word) for word in read_words(text)]
         if not words:
             return Plan(action="clarify")
         reading = self._read(text, words, context)
@@ -173,15 +218,45 @@ class OfflinePlanner:
         joined = frozenset(i for i, word in enumerate(words) if i and not word.sep.strip(" -"))
         builder = PlanBuilder(len(context.shown), _focus(context), joined)
         for mention in reading.walk.mentions:
-            builder.add(mention)
+            builder.add(_named_series(mention, words))
         vibe = vibe_text(
             words, reading.claimed, reading.negated, reading.walk.mentions, builder.still_wants
         )
-        action = _action(reading, builder.has_signal(vibe), context)
+        subjects = self._negated_subjects(reading)
+        action = _action(reading, builder.has_signal(vibe) or bool(subjects), context)
         plan = builder.plan(action, vibe if action in ("recommend", "refine") else "")
+        plan.exclude_tags = subjects if action in ("recommend", "refine") else []
         if context.has_preferences and _new_topic(reading, plan):
             plan.drop = ["topic", *plan.drop]
         return plan
+
+    def _spelt(self, word: Word) -> Word:
+        """The word, or the genre or mood word it misspells (:class:`TypoFixer`)."""
+        meant = self._typos.fix(word.norm)
+        return word if meant is None else replace(word, norm=meant, text=meant)
+
+    def _negated_subjects(self, reading: _Reading) -> list[str]:
+        """Subjects under a negation that no mention took and the catalog tags: "nothing with
+        zombies", "no Tom Hanks", "not too violent" (the longest tag first, up to three words).
+        A negated word no film is tagged with excludes nothing."""
+        words = reading.words
+        free = [
+            reading.negated[i] and not reading.claimed[i] and words[i].norm not in STOPWORDS
+            for i in range(len(words))
+        ]
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_SUBJECT_WORDS, len(words) - i), 0, -1):
+                if all(free[i : i + n]):
+                    phrase = " ".join(word.norm for word in words[i : i + n])
+                    if not subject_forms(phrase).isdisjoint(self._tags):
+                        found.append(phrase)
+                        i += n
+                        break
+            else:
+                i += 1
+        return dedupe(found)
 
     def _read(self, text: str, words: list[Word], context: PlannerContext) -> _Reading:
         claimed = [False] * len(words)

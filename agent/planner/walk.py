@@ -96,6 +96,14 @@ class PhraseTable:
         """Every phrase of the table, normalised."""
         return {" ".join(key) for key in self._entries}
 
+    def subject_words(self) -> set[str]:
+        """The one-word genre and mood phrases ("horror", "scary"): what a typo may mean."""
+        return {
+            key[0]
+            for key, meaning in self._entries.items()
+            if len(key) == 1 and isinstance(meaning, Genres | MoodWord)
+        }
+
     def find(self, words: Sequence[Word], claimed: Sequence[bool]) -> list[Span]:
         spans: list[Span] = []
         start = 0

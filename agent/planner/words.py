@@ -195,3 +195,45 @@ COMMON_WORDS = (
     """
     )
 )
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter added, dropped, changed, or two neighbours
+    swapped ("horor" / "horror", "comdey" / "comedy"); False for equal words."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+class TypoFixer:
+    """Reads a misspelt genre or mood word as the word meant: "an horor movie" is a horror
+    movie. Only words of ``MIN_TYPO_CHARS`` or more that the catalog's own text never uses
+    (``known``: its titles, tags and overviews, so "eastern" or "sunny" stay themselves),
+    one edit from exactly one genre or mood word with the same first letter."""
+
+    def __init__(self, targets: set[str], known: set[str]) -> None:
+        self._targets = sorted(word for word in targets if len(word) >= MIN_TYPO_CHARS - 1)
+        self._known = known | set(targets)
+
+    def fix(self, norm: str) -> str | None:
+        if len(norm) < MIN_TYPO_CHARS or norm in self._known or not norm.isalpha():
+            return None
+        meant = [
+            word for word in self._targets if word[0] == norm[0] and one_edit_apart(norm, word)
+        ]
+        return meant[0] if len(meant) == 1 else None
+
+
+MIN_TYPO_CHARS = 5

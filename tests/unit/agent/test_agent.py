@@ -53,6 +53,23 @@ def test_genre_exclusion_holds(recommender: Recommender) -> None:
     assert all("Horror" not in catalog.get(r.item_id).genres for r in reply.recommendations)
 
 
+def test_a_subject_said_with_no_is_never_shown_and_the_reply_says_so(
+    recommender: Recommender,
+) -> None:
+    """"nothing with toys": Toy Story is tagged "toys" and its sequels have the word in their
+    titles; none of them may be shown, in this turn or a later one."""
+    catalog = recommender.deps.tools.catalog
+    about_toys = {i for i in catalog.ids if "toy" in catalog.get(i).title.lower()}
+    assert about_toys == {1, 5, 9}
+    asked = recommender.reply("an animated comedy, nothing with toys", thread_id="t9", k=10)
+    assert asked.recommendations and "I left out films about toys." in asked.reply
+    assert not about_toys & {r.item_id for r in asked.recommendations}
+    later = recommender.reply("more please", thread_id="t9", k=10)
+    assert not about_toys & {r.item_id for r in later.recommendations}
+    without = recommender.reply("an animated comedy", thread_id="t10", k=10)
+    assert about_toys & {r.item_id for r in without.recommendations}  # the check can fail
+
+
 def test_question_about_a_shown_item_is_answered_from_the_catalog(recommender: Recommender) -> None:
     first = recommender.reply("I loved Toy Story", thread_id="t6")
     second_item = recommender.deps.tools.catalog.get(first.recommendations[1].item_id)

@@ -687,3 +687,47 @@ def test_a_large_catalog_reads_the_same_plans(planner: OfflinePlanner) -> None:
     plan = large.plan(messages[1], SHOWN)
     assert plan.liked_titles == ["Toy Story (1995)", "Finding Nemo (2003)"]
     assert plan.exclude_genres == ["Horror"]
+
+
+# --- Subjects, series by name, typos --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "subjects", "genres"),
+    [
+        ("a horror movie with no clowns", ["clowns"], ["Horror"]),
+        ("a drama, nothing about the holocaust please", ["holocaust"], ["Drama"]),
+        ("a thriller but no heists", ["heists"], ["Thriller"]),  # the tag is "heist"
+        ("not too long, a drama", [], ["Drama"]),  # no film is tagged "long"
+        ("a horror movie with clowns", [], ["Horror"]),  # wanted, not excluded
+    ],
+)
+def test_a_negated_subject_the_catalog_tags_is_excluded(
+    planner: OfflinePlanner, message: str, subjects: list[str], genres: list[str]
+) -> None:
+    plan = planner.plan(message, PlannerContext())
+    assert plan.action == "recommend"
+    assert plan.exclude_tags == subjects and plan.include_genres == genres
+    assert not any(subject in plan.vibe for subject in subjects)  # never searched for
+
+
+def test_a_title_excluded_by_its_series_name_excludes_the_series(planner: OfflinePlanner) -> None:
+    plan = planner.plan("sci-fi, not Star Wars", PlannerContext())
+    assert resolved(plan.exclude_series) == [29] and plan.disliked_titles == []
+    hated = planner.plan("I hated Star Wars, give me sci-fi", PlannerContext())
+    assert resolved(hated.disliked_titles) == [29] and hated.exclude_series == []
+
+
+@pytest.mark.parametrize(
+    ("message", "genres"),
+    [
+        ("an horor movie from the 80s", ["Horror"]),
+        ("a thriler please", ["Thriller"]),
+        ("a comdey", ["Comedy"]),  # two letters swapped
+        ("a westren", ["Western"]),
+    ],
+)
+def test_a_misspelt_genre_is_read_as_the_genre(
+    planner: OfflinePlanner, message: str, genres: list[str]
+) -> None:
+    assert planner.plan(message, PlannerContext()).include_genres == genres
