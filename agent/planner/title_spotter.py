@@ -49,6 +49,8 @@ OVERVIEW_COMMON_MIN = 25  # ... and in at least this many (tiny catalogs teach n
 FUZZY_CACHE_SIZE = 4096
 MAX_FUZZY_SLOTS = 6  # fuzzy look-ups per message, so a long paste stays fast
 _DESCRIPTIVE = word_set("about in with on of involving featuring set starring")
+# "star wars movies": a well-known title in ordinary words, named as a film or a series
+_FILM_WORDS = word_set("movie movies film films series saga trilogy franchise sequels")
 FAMOUS_SHARE = 0.1  # a one-word partial title names a film among the catalog's most rated 10%
 
 
@@ -90,6 +92,9 @@ class TitleSpotter:
     def __init__(self, items: Iterable[Item], *, reserved: Collection[str] = ()) -> None:
         ordered = sorted(items, key=lambda item: (-item.popularity, item.id))
         self._reserved = frozenset(reserved)
+        self._reserved_words = frozenset(
+            word for phrase in self._reserved for word in phrase.split()
+        )
         counts = sorted((item.popularity for item in ordered), reverse=True)
         self._famous = counts[int(len(counts) * FAMOUS_SHARE)] if counts else 0
         self._common = (
@@ -247,8 +252,21 @@ class TitleSpotter:
             # "a movie about hackers", "the one with the boat": a topic, unless written as a title
             after_preposition = start > 0 and words[start - 1].norm in _DESCRIPTIVE
             return capital or start in slots or " " in key or not after_preposition
-        if key in self._reserved or start not in slots or article not in ("", entry.article):
+        if key in self._reserved or article not in ("", entry.article):
             return False
+        if start not in slots:
+            # no cue before it: only a famous title of several words with a genre or mood word
+            # in it, followed by "movies": "star wars movies" is no request for the War genre
+            # ("a road trip movie" stays a topic, which search reads well)
+            return (
+                " " in key
+                and not self._reserved_words.isdisjoint(key.split())
+                and entry.item.popularity >= self._famous
+                and (
+                    (end < len(words) and words[end].norm in _FILM_WORDS)
+                    or (start == 0 and end == len(words))  # the whole message: "star wars"
+                )
+            )
         if capital:
             return True
         # several words, counting the title's own article ("die hard", "the notebook")

@@ -731,3 +731,15 @@ def test_a_misspelt_genre_is_read_as_the_genre(
     planner: OfflinePlanner, message: str, genres: list[str]
 ) -> None:
     assert planner.plan(message, PlannerContext()).include_genres == genres
+
+
+def test_a_famous_title_with_a_genre_word_named_as_movies_is_the_title(
+    planner: OfflinePlanner,
+) -> None:
+    """"star wars movies" asks for Star Wars, not for the War genre; "a war movie" still does."""
+    plan = planner.plan("star wars movies", PlannerContext())
+    assert resolved(plan.liked_titles) == [29] and plan.include_genres == []
+    assert planner.plan("a war movie", PlannerContext()).include_genres == ["War"]
+    alone = planner.plan("star wars", PlannerContext())  # the whole message
+    assert resolved(alone.liked_titles) == [29] and alone.include_genres == []
+    assert planner.plan("star wars or war films", PlannerContext()).include_genres == ["War"]
