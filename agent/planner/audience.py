@@ -31,14 +31,18 @@ _PATTERNS = (
         r"\b(?P<child>toddlers?|preschoolers?|little ones?|little kids?|young kids|young children"
         r"|my kids|my children|my son|my daughter|the kids)\b"
     ),
+    # "like Toy Story but for adults": not a children's film
+    re.compile(r"\bfor (?P<adult>adults|grown ups|grownups|an adult audience|mature audiences)\b"),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """A child audience (``children``) or an age that asks for nothing in particular."""
+    """A child audience (``children``), adults (``adults``: no children's films) or an age that
+    asks for nothing in particular."""
 
     children: bool
+    adults: bool = False
 
 
 def _age(text: str) -> int:
@@ -58,7 +62,9 @@ def find_audiences(
             if first >= last or any(taken[first:last]):
                 continue
             groups = match.groupdict()
-            children = bool(groups.get("child")) or _age(groups["age"]) <= CHILD_MAX_AGE
+            adults = bool(groups.get("adult"))
+            age = groups.get("age")
+            children = bool(groups.get("child")) or (age is not None and _age(age) <= CHILD_MAX_AGE)
             taken[first:last] = [True] * (last - first)
-            found.append((first, last, Audience(children)))
+            found.append((first, last, Audience(children, adults)))
     return sorted(found, key=lambda spot: spot[0])

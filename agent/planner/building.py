@@ -181,6 +181,9 @@ class PlanBuilder:
     def _audience(self, audience: Audience, stance: str) -> None:
         """ "For my 6-year-old": children's films, nothing frightening (not when negated or
         merely mentioned: "my kids have seen it")."""
+        if audience.adults and stance in _WANTING:  # "but for adults"
+            for genre in CHILD_GENRES:
+                self._flag(self.genres, genre, "avoid", f"genre:{genre}")
         if not audience.children or stance not in _WANTING:
             return
         for genre in CHILD_GENRES:

@@ -743,3 +743,19 @@ def test_a_famous_title_with_a_genre_word_named_as_movies_is_the_title(
     alone = planner.plan("star wars", PlannerContext())  # the whole message
     assert resolved(alone.liked_titles) == [29] and alone.include_genres == []
     assert planner.plan("star wars or war films", PlannerContext()).include_genres == ["War"]
+
+
+@pytest.mark.parametrize(
+    ("message", "liked", "include", "exclude"),
+    [
+        ("like Toy Story but for adults", [1], [], ["Children"]),
+        ("an animated movie for adults", [], ["Animation"], ["Children"]),
+        ("an animated movie for kids", [], ["Animation", "Children"], []),
+    ],
+)
+def test_for_adults_means_no_childrens_films(
+    planner: OfflinePlanner, message: str, liked: list[int], include: list[str], exclude: list[str]
+) -> None:
+    plan = planner.plan(message, PlannerContext())
+    assert resolved(plan.liked_titles) == liked
+    assert plan.include_genres == include and plan.exclude_genres == exclude
