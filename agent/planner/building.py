@@ -188,6 +188,9 @@ class PlanBuilder:
             return
         for genre in CHILD_GENRES:
             self._flag(self.genres, genre, stance, f"genre:{genre}")
+        # a must, not one genre among those asked for: "a comedy for my 8-year-old" is a
+        # children's comedy, never any comedy (Superbad passed when either genre would do)
+        self.combinations.append(CHILD_GENRES)
         for genre in CHILD_AVOID_GENRES:
             self._flag(self.genres, genre, "avoid", f"genre:{genre}")
         for mood in CHILD_AVOID_MOODS:

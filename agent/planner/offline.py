@@ -241,7 +241,10 @@ class OfflinePlanner:
         A negated word no film is tagged with excludes nothing."""
         words = reading.words
         free = [
-            reading.negated[i] and not reading.claimed[i] and words[i].norm not in STOPWORDS
+            reading.negated[i]
+            and not reading.claimed[i]
+            and words[i].norm not in STOPWORDS
+            and words[i].norm not in FILLER_WORDS  # "no children movies": "movies" is no subject
             for i in range(len(words))
         ]
         found: list[str] = []

@@ -211,8 +211,16 @@ _ROWS = [
     (32, "Conjuring, The", 2013, "Horror|Mystery|Thriller", 40, "scary", ""),
     (33, "March of the Penguins (Marche de l'empereur, La)", 2005, "Documentary", 20, "", ""),
     (34, "Singin' in the Rain", 1952, "Comedy|Musical|Romance", 50, "musical", ""),
-    (35, "Western", 1997, "Comedy|Drama|Western", 3, "", ""),
-    (36, "Hackers", 1995, "Action|Crime|Thriller", 40, "", "Teenage hackers uncover a conspiracy."),
+    (35, "Western", 1997, "Comedy|Drama|Western", 3, "movies", ""),  # a noise tag
+    (
+        36,
+        "Hackers",
+        1995,
+        "Action|Crime|Thriller",
+        40,
+        "",
+        "Teenage hackers uncover a conspiracy.",
+    ),
     (
         37,
         "Harry Potter and the Sorcerer's Stone (a.k.a. Harry Potter and the Philosopher's Stone)",
@@ -699,6 +707,7 @@ def test_a_large_catalog_reads_the_same_plans(planner: OfflinePlanner) -> None:
         ("a drama, nothing about the holocaust please", ["holocaust"], ["Drama"]),
         ("a thriller but no heists", ["heists"], ["Thriller"]),  # the tag is "heist"
         ("not too long, a drama", [], ["Drama"]),  # no film is tagged "long"
+        ("a drama, no horror movies", [], ["Drama"]),  # "movies" is no subject
         ("a horror movie with clowns", [], ["Horror"]),  # wanted, not excluded
     ],
 )
@@ -736,7 +745,7 @@ def test_a_misspelt_genre_is_read_as_the_genre(
 def test_a_famous_title_with_a_genre_word_named_as_movies_is_the_title(
     planner: OfflinePlanner,
 ) -> None:
-    """"star wars movies" asks for Star Wars, not for the War genre; "a war movie" still does."""
+    """ "star wars movies" asks for Star Wars, not for the War genre; "a war movie" still does."""
     plan = planner.plan("star wars movies", PlannerContext())
     assert resolved(plan.liked_titles) == [29] and plan.include_genres == []
     assert planner.plan("a war movie", PlannerContext()).include_genres == ["War"]
@@ -759,3 +768,12 @@ def test_for_adults_means_no_childrens_films(
     plan = planner.plan(message, PlannerContext())
     assert resolved(plan.liked_titles) == liked
     assert plan.include_genres == include and plan.exclude_genres == exclude
+
+
+def test_a_child_audience_makes_childrens_films_a_must(planner: OfflinePlanner) -> None:
+    """"a comedy for my 8-year-old" is a children's comedy: any comedy (Superbad) passed when
+    either genre would do."""
+    plan = planner.plan("a comedy for my 8 year old", PlannerContext())
+    assert plan.include_genres == ["Comedy", "Children"] and plan.require_genres == ["Children"]
+    grown = planner.plan("a comedy for my 30 year old brother", PlannerContext())
+    assert grown.require_genres == [] and "Children" not in grown.include_genres
