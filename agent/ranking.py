@@ -8,7 +8,7 @@ signals the agent ranks by (``tools/scoring.py`` defines them).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -16,17 +16,18 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from agent.context import Deps
-from agent.state import Preferences, UserFacts
+from agent.state import Candidate, Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
 from catalog.domain import Catalog
 from catalog.sequences import dedupe
-from catalog.titles import title_aliases, title_key
+from catalog.titles import series_key, title_aliases, title_key
 from tools.catalog_tools import user_context
 from tools.scoring import COLD_WEIGHTS, WARM_WEIGHTS, Request, raw_signals
 
 EXTRA_CANDIDATES = 200  # per extra source: followed in conversations, most recommended
 _DATED = re.compile(r"\((1[89]\d\d|20\d\d)\)")  # "(1999)" after a title
 TITLE_WORDS = 12  # words before a year looked through for the title it dates
+SERIES_FIRST = 2  # films of one series placed before other series have had their place
 
 
 def mentioned_items(state: Mapping[str, Any], catalog: Catalog) -> list[int]:
@@ -151,3 +152,39 @@ def pool_signals(
     ids = [c.item_id for c in candidates]
     relevance = [c.retrieval for c in candidates]
     return ids, raw_signals(deps.tools, ids, turn_request(state, deps, user), relevance)
+
+
+def one_per_series(
+    ranked: list[Candidate], catalog: Catalog, named: Sequence[int] = ()
+) -> list[Candidate]:
+    """The ranking with no series taking more than ``SERIES_FIRST`` places before every film of
+    other series has had its place, and the series of the films the person named (``named``)
+    after all of them: "something like The Matrix" does not open with Reloaded and
+    Revolutions, and a franchise does not fill the list. Nothing is dropped.
+
+    Measured on the dialogue benchmark (full dev set, 5-fold, same run conditions): without
+    this R@10 0.174, NDCG@10 0.091; one film per series 0.171 / 0.089 (human recommenders do
+    suggest a film and its sequel together); two per series with the named films' series last,
+    the rule kept, 0.173 / 0.090; R@50 0.382 in all three (docs/dialogues.md)."""
+    roots = {series_key(catalog.get(i).title) for i in named if i in catalog} - {""}
+    placed: dict[str, int] = {}
+    first: list[Candidate] = []
+    later: list[Candidate] = []
+    for candidate in ranked:
+        key = series_key(catalog.get(candidate.item_id).title)
+        if key and any(_same_series(key, root) for root in roots):
+            later.append(candidate)
+            continue
+        series = next((seen for seen in placed if _same_series(key, seen)), key) if key else ""
+        if series and placed.get(series, 0) >= SERIES_FIRST:
+            later.append(candidate)
+            continue
+        first.append(candidate)
+        if series:
+            placed[series] = placed.get(series, 0) + 1
+    return first + later
+
+
+def _same_series(key: str, root: str) -> bool:
+    """ "matrix reloaded" and "matrix": one names the other's series as whole words."""
+    return key == root or key.startswith(root + " ") or root.startswith(key + " ")

@@ -12,7 +12,7 @@ from agent import budget
 from agent.context import Deps
 from agent.dialog import llm_failure
 from agent.lexicon import MOODS, canonical_mood, implied_avoid, mood_score, mood_specs
-from agent.ranking import extra_candidates, pool_signals, signal_weights
+from agent.ranking import extra_candidates, one_per_series, pool_signals, signal_weights
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
     excluded_ids,
@@ -200,6 +200,8 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
         for j in order
     ]
+    # one film per series first, before any LLM rerank sees the list (its order is kept)
+    out = one_per_series(out, deps.tools.catalog, liked_items(prefs))
     return {"ranked": out, "timings_ms": _timed(state, "rank", started)}
 
 

@@ -56,7 +56,7 @@ def test_genre_exclusion_holds(recommender: Recommender) -> None:
 def test_a_subject_said_with_no_is_never_shown_and_the_reply_says_so(
     recommender: Recommender,
 ) -> None:
-    """"nothing with toys": Toy Story is tagged "toys" and its sequels have the word in their
+    """ "nothing with toys": Toy Story is tagged "toys" and its sequels have the word in their
     titles; none of them may be shown, in this turn or a later one."""
     catalog = recommender.deps.tools.catalog
     about_toys = {i for i in catalog.ids if "toy" in catalog.get(i).title.lower()}

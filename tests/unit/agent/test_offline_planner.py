@@ -771,7 +771,7 @@ def test_for_adults_means_no_childrens_films(
 
 
 def test_a_child_audience_makes_childrens_films_a_must(planner: OfflinePlanner) -> None:
-    """"a comedy for my 8-year-old" is a children's comedy: any comedy (Superbad) passed when
+    """ "a comedy for my 8-year-old" is a children's comedy: any comedy (Superbad) passed when
     either genre would do."""
     plan = planner.plan("a comedy for my 8 year old", PlannerContext())
     assert plan.include_genres == ["Comedy", "Children"] and plan.require_genres == ["Children"]

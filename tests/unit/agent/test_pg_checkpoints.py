@@ -45,7 +45,7 @@ def test_a_conversation_continues_on_another_replica(agent_deps: Deps, postgres_
             one, two = Recommender(agent_deps, first), Recommender(agent_deps, second)
             reply = await _turn(one, "Something like Toy Story", "t-1")
             history = await two.ahistory("t-1")  # the other replica sees the memory
-            follow = await _turn(two, "more like that, but newer", "t-1")
+            follow = await _turn(two, "more like that, but older", "t-1")
             return reply, history, follow
         finally:
             await aclose(first)

@@ -90,9 +90,9 @@ def test_chat_repl_with_feedback_and_resume(
     assert "conversation abc" in out and "Close to Toy Story:" in out
     assert "Noted (rejected)" in out and "There is no item 9" in out
     # a new process on the same thread remembers the preferences
-    monkeypatch.setattr("sys.stdin", io.StringIO("something newer\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("something older\n"))
     assert main(["chat", "--thread", "abc", "-k", "3"], embedder=built) == 0
-    assert "Newer ones, then:" in capsys.readouterr().out
+    assert "Older ones, then:" in capsys.readouterr().out
 
 
 def test_chat_keeps_everything_in_postgres_when_the_url_says_so(
@@ -112,8 +112,8 @@ def test_chat_keeps_everything_in_postgres_when_the_url_says_so(
     assert main(["build", "--quiet"], embedder=embedder) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("I loved Toy Story\n/no 1\n/quit\n"))
     assert main(["chat", "--thread", "pg", "-k", "3"], embedder=embedder) == 0
-    monkeypatch.setattr("sys.stdin", io.StringIO("something newer\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("something older\n"))
     capsys.readouterr()
     assert main(["chat", "--thread", "pg", "-k", "3"], embedder=embedder) == 0
-    assert "Newer ones, then:" in capsys.readouterr().out
+    assert "Older ones, then:" in capsys.readouterr().out
     assert not list((tmp_path / "home").glob("*.db")), "a SQLite file was written"
