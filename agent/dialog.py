@@ -16,12 +16,13 @@ from agent import budget
 from agent.context import Deps
 from agent.plan import Plan
 from agent.planner.base import PlannerContext, ShownItem
+from agent.planner.words import FILLER_WORDS, STOPWORDS
 from agent.preferences import apply_plan, drop_constraints, resolve_titles, shift_era
 from agent.state import AgentState, Preferences
 from catalog.domain import Catalog
 from catalog.errors import RecbotError
 from catalog.sequences import dedupe
-from catalog.subjects import items_about
+from catalog.subjects import MAX_SUBJECT_WORDS, items_about, subject_forms, tag_vocabulary
 from catalog.titles import in_series, series_key
 
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
@@ -101,7 +102,8 @@ def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any
     for item_id in series_members(catalog, plan.exclude_series):
         if item_id not in rejected:
             rejected.append(item_id)
-    for subject in plan.exclude_tags:  # "nothing with zombies": tagged or said so, never shown
+    subjects = tagged_subjects(plan.exclude_tags, catalog)
+    for subject in subjects:  # "nothing with zombies": tagged or said so, never shown
         known = set(rejected)
         rejected += [i for i in items_about(catalog, subject) if i not in known]
     prefs = state.get("preferences") or Preferences()
@@ -126,9 +128,24 @@ def fold_plan(state: Mapping[str, Any], plan: Plan, deps: Deps) -> dict[str, Any
         "notes": liked.notes
         + disliked.notes
         + [_ignored_note(text) for text in plan.ignored]
-        + [f"I left out films about {subject}." for subject in plan.exclude_tags],
+        + [f"I left out films about {subject}." for subject in subjects],
         "focus": _focus(plan, len(last_shown), state.get("focus")),
     }
+
+
+def tagged_subjects(subjects: Sequence[str], catalog: Catalog) -> list[str]:
+    """The subjects to leave out that the catalog tags, whichever planner named them: an LLM
+    may name anything ("movies", "a long film"), and a word no film is tagged with, or a word
+    that only says "film", must not empty the catalog by its overviews."""
+    tags = tag_vocabulary(catalog)
+    return [
+        subject
+        for subject in dedupe(s.strip().lower() for s in subjects)
+        if subject
+        and len(subject.split()) <= MAX_SUBJECT_WORDS
+        and not set(subject.split()) <= FILLER_WORDS | STOPWORDS
+        and not subject_forms(subject).isdisjoint(tags)
+    ]
 
 
 def series_members(catalog: Catalog, titles: Sequence[str]) -> list[int]:

@@ -42,6 +42,7 @@ def subject_forms(subject: str) -> frozenset[str]:
     return frozenset(lead + form for form in forms)
 
 
+@lru_cache(maxsize=4)
 def tag_vocabulary(catalog: Catalog) -> frozenset[str]:
     """Every tag of the catalog in normal form (what a negated subject is checked against)."""
     return frozenset(normalize_title(tag) for item in catalog.items for tag in item.tags) - {""}
