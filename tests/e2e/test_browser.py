@@ -118,6 +118,10 @@ def fully_visible_cards(page: object, scope: object) -> int:
 def ask(page: object, text: str) -> None:
     composer = page.locator("#chat-input")  # type: ignore[attr-defined]
     composer.wait_for()
+    # the settings button comes with on_chat_start's panel, over the socket: the chat is up.
+    # Sent earlier, a message could leave the composer and never reach the server (no turn
+    # was logged for it: seen under load in three sessions); a person cannot type that fast.
+    page.locator("#chat-settings-open-modal").wait_for()  # type: ignore[attr-defined]
     send(composer, text)
     page.locator("[data-testid=rec-card]").first.wait_for()  # type: ignore[attr-defined]
     wait_until(lambda: len(card_ids(page)) >= 3, "the cards")
