@@ -16,13 +16,13 @@ from agent import budget
 from agent.context import Deps
 from agent.plan import Plan
 from agent.planner.base import PlannerContext, ShownItem
-from agent.planner.words import FILLER_WORDS, STOPWORDS
+from agent.planner.words import names_a_tag
 from agent.preferences import apply_plan, drop_constraints, resolve_titles, shift_era
 from agent.state import AgentState, Preferences
 from catalog.domain import Catalog
 from catalog.errors import RecbotError
 from catalog.sequences import dedupe
-from catalog.subjects import MAX_SUBJECT_WORDS, items_about, subject_forms, tag_vocabulary
+from catalog.subjects import items_about, tag_vocabulary
 from catalog.titles import in_series, series_key
 
 _TITLE_WITH_YEAR = re.compile(r"([^\n\d—:•*]{1,120}?\(\d{4}\))")
@@ -138,14 +138,7 @@ def tagged_subjects(subjects: Sequence[str], catalog: Catalog) -> list[str]:
     may name anything ("movies", "a long film"), and a word no film is tagged with, or a word
     that only says "film", must not empty the catalog by its overviews."""
     tags = tag_vocabulary(catalog)
-    return [
-        subject
-        for subject in dedupe(s.strip().lower() for s in subjects)
-        if subject
-        and len(subject.split()) <= MAX_SUBJECT_WORDS
-        and not set(subject.split()) <= FILLER_WORDS | STOPWORDS
-        and not subject_forms(subject).isdisjoint(tags)
-    ]
+    return [s for s in dedupe(s.strip().lower() for s in subjects) if names_a_tag(s, tags)]
 
 
 def series_members(catalog: Catalog, titles: Sequence[str]) -> list[int]:

@@ -154,7 +154,7 @@ def pool_signals(
     return ids, raw_signals(deps.tools, ids, turn_request(state, deps, user), relevance)
 
 
-def one_per_series(
+def spread_series(
     ranked: list[Candidate], catalog: Catalog, named: Sequence[int] = ()
 ) -> list[Candidate]:
     """The ranking with no series taking more than ``SERIES_FIRST`` places before every film of

@@ -51,8 +51,8 @@ def tag_vocabulary(catalog: Catalog) -> frozenset[str]:
 def catalog_words(catalog: Catalog) -> set[str]:
     """Every word the catalog's titles, tags and overviews use, in normal form: words people
     spell that way on purpose (a typo check leaves them alone)."""
-    return {word for _, tags, text in _texts(catalog) for word in text.split()} | {
-        word for _, tags, _ in _texts(catalog) for tag in tags for word in tag.split()
+    return {
+        word for _, tags, text in _texts(catalog) for part in (text, *tags) for word in part.split()
     }
 
 

@@ -108,7 +108,7 @@ def turn_line(turn: TurnRecord, *, with_text: bool = False) -> str:
         "user": turn.user_id,
         "action": turn.action,
         "ms": turn.timings_ms.get("total"),
-        "queued_ms": turn.timings_ms.get("queue"),  # of ms, waiting for a turn slot
+        "queued_ms": turn.timings_ms.get("queue"),  # part of "ms": waiting for a turn slot
         "llm_calls": turn.llm_calls,
         "tokens": turn.input_tokens + turn.output_tokens,
         "fallbacks": list(turn.fallbacks),

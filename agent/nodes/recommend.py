@@ -11,8 +11,8 @@ from langgraph.runtime import Runtime
 from agent import budget
 from agent.context import Deps
 from agent.dialog import llm_failure
-from agent.lexicon import MOODS, canonical_mood, implied_avoid, mood_score, mood_specs
-from agent.ranking import extra_candidates, one_per_series, pool_signals, signal_weights
+from agent.lexicon import implied_avoid, mood_score, mood_specs
+from agent.ranking import extra_candidates, pool_signals, signal_weights, spread_series
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
     excluded_ids,
@@ -155,13 +155,13 @@ def mood_adjustments(
     implied = implied_avoid(prefs.moods, prefs.avoid_moods)
     # "scary but not gory": a genre a wanted mood carries (Horror) is no evidence of an unwanted
     # one, or the penalty would push away every film that fits; its tags and words decide
-    wanted = set().union(*(MOODS[m].genres_up for m in map(canonical_mood, prefs.moods) if m))
-    unwanted = mood_specs([*prefs.avoid_moods, *implied])
     wanted_specs, avoided, implied_specs = (
         mood_specs(prefs.moods),
         mood_specs(prefs.avoid_moods),
         mood_specs(implied),
     )
+    wanted = set().union(*(mood.genres_up for mood in wanted_specs))
+    unwanted = [*avoided, *implied_specs]
     out: dict[int, float] = {}
     for candidate in candidates:
         item = catalog.get(candidate.item_id)
@@ -200,8 +200,8 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         )
         for j in order
     ]
-    # one film per series first, before any LLM rerank sees the list (its order is kept)
-    out = one_per_series(out, deps.tools.catalog, liked_items(prefs))
+    # no franchise fills the list, before any LLM rerank sees it (its order is kept)
+    out = spread_series(out, deps.tools.catalog, liked_items(prefs))
     return {"ranked": out, "timings_ms": _timed(state, "rank", started)}
 
 

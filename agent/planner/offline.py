@@ -96,12 +96,13 @@ from agent.planner.words import (
     STOPWORDS,
     TypoFixer,
     Word,
+    names_a_tag,
     read_words,
     word_set,
 )
 from catalog.domain import Catalog
 from catalog.sequences import dedupe
-from catalog.subjects import MAX_SUBJECT_WORDS, catalog_words, subject_forms, tag_vocabulary
+from catalog.subjects import MAX_SUBJECT_WORDS, catalog_words, tag_vocabulary
 from catalog.titles import series_key, title_key
 
 MAX_SCAN_CHARS = 2000  # longer messages are read by their start
@@ -253,7 +254,7 @@ class OfflinePlanner:
             for n in range(min(MAX_SUBJECT_WORDS, len(words) - i), 0, -1):
                 if all(free[i : i + n]):
                     phrase = " ".join(word.norm for word in words[i : i + n])
-                    if not subject_forms(phrase).isdisjoint(self._tags):
+                    if names_a_tag(phrase, self._tags):
                         found.append(phrase)
                         i += n
                         break

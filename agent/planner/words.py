@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from catalog.subjects import MAX_SUBJECT_WORDS, subject_forms
 from catalog.titles import normalize_title
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -237,3 +238,16 @@ class TypoFixer:
 
 
 MIN_TYPO_CHARS = 5
+
+
+def names_a_tag(phrase: str, tags: frozenset[str]) -> bool:
+    """Whether ``phrase`` may be a subject to leave out ("zombies", "tom hanks"): at most
+    ``MAX_SUBJECT_WORDS`` words, not only filler ("movies", "the film"), and a catalog tag in
+    either number. Both planners' subjects pass through it (the offline one to pick its words,
+    the agent for whatever a planner named)."""
+    words = phrase.split()
+    return (
+        0 < len(words) <= MAX_SUBJECT_WORDS
+        and not set(words) <= FILLER_WORDS | STOPWORDS
+        and not subject_forms(phrase).isdisjoint(tags)
+    )

@@ -1,8 +1,8 @@
-"""No franchise fills the list (agent/ranking.py ``one_per_series``)."""
+"""No franchise fills the list (agent/ranking.py ``spread_series``)."""
 
 from __future__ import annotations
 
-from agent.ranking import one_per_series
+from agent.ranking import spread_series
 from agent.state import Candidate
 from catalog.domain import Catalog, Item
 
@@ -30,16 +30,16 @@ def ids(candidates: list[Candidate]) -> list[int]:
 
 
 def test_a_series_keeps_two_films_in_place_and_the_rest_wait() -> None:
-    assert ids(one_per_series(ranked(5, 6, 9, 7, 4, 8), CATALOG)) == [5, 6, 7, 4, 8, 9]
-    assert ids(one_per_series(ranked(5, 6, 7, 4), CATALOG)) == [5, 6, 7, 4]  # two may stay
+    assert ids(spread_series(ranked(5, 6, 9, 7, 4, 8), CATALOG)) == [5, 6, 7, 4, 8, 9]
+    assert ids(spread_series(ranked(5, 6, 7, 4), CATALOG)) == [5, 6, 7, 4]  # two may stay
 
 
 def test_the_series_of_a_named_film_waits_behind_every_other_film() -> None:
     # "something like The Matrix": Reloaded and Revolutions are the Matrix's series
-    assert ids(one_per_series(ranked(2, 3, 4, 7), CATALOG, named=[1])) == [4, 7, 2, 3]
-    assert ids(one_per_series(ranked(2, 3, 4, 7), CATALOG)) == [2, 3, 4, 7]  # unrelated keys
+    assert ids(spread_series(ranked(2, 3, 4, 7), CATALOG, named=[1])) == [4, 7, 2, 3]
+    assert ids(spread_series(ranked(2, 3, 4, 7), CATALOG)) == [2, 3, 4, 7]  # unrelated keys
 
 
 def test_nothing_is_dropped_and_short_titles_are_no_series() -> None:
     order = ranked(7, 8, 1, 4)
-    assert ids(one_per_series(order, CATALOG, named=[7])) == [7, 8, 1, 4]
+    assert ids(spread_series(order, CATALOG, named=[7])) == [7, 8, 1, 4]
