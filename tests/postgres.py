@@ -36,7 +36,8 @@ def _bin_dir() -> Path | None:
     return Path(pg_ctl).parent if pg_ctl else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now (the servers the tests start take one each)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -100,7 +101,7 @@ def start_postgres(base: Path) -> PostgresServer:
         owner = pwd.getpwnam(run_as)
         os.chown(base, owner.pw_uid, owner.pw_gid)
         os.chmod(base, 0o700)
-    data_dir, port = base / "data", _free_port()
+    data_dir, port = base / "data", free_port()
     server = PostgresServer(bin_dir, data_dir, port, run_as)
     server.run(
         str(bin_dir / "initdb"),
