@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     JSON,
     Engine,
@@ -92,6 +94,117 @@ class WriteReport:
         return bool(
             self.items_added or self.items_updated or self.items_removed or self.interactions_added
         )
+
+
+@dataclass(frozen=True)
+class InteractionColumns:
+    """Interactions as parallel arrays, one row each: 36 bytes a row instead of a Python object.
+
+    ``row`` orders rows that share a timestamp: the database id when read from a store, the
+    input position when made from a list (the tie-break :meth:`Store.interactions` uses).
+    """
+
+    row: np.ndarray  # (n,) int64
+    user: np.ndarray  # (n,) int64
+    item: np.ndarray  # (n,) int64
+    rating: np.ndarray  # (n,) float64
+    timestamp: np.ndarray  # (n,) int64
+
+    @classmethod
+    def from_interactions(cls, interactions: Sequence[Interaction]) -> InteractionColumns:
+        n = len(interactions)
+        return cls(
+            np.arange(n, dtype=np.int64),
+            np.fromiter((i.user_id for i in interactions), np.int64, n),
+            np.fromiter((i.item_id for i in interactions), np.int64, n),
+            np.fromiter((i.rating for i in interactions), np.float64, n),
+            np.fromiter((i.timestamp for i in interactions), np.int64, n),
+        )
+
+    @classmethod
+    def empty(cls, n: int) -> InteractionColumns:
+        def zeros() -> np.ndarray:
+            return np.zeros(n, dtype=np.int64)
+
+        return cls(zeros(), zeros(), zeros(), np.zeros(n, dtype=np.float64), zeros())
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return self.row, self.user, self.item, self.rating, self.timestamp
+
+    def put(self, start: int, chunk: InteractionColumns) -> None:
+        """Copy ``chunk`` into rows ``start:start + len(chunk)``."""
+        for mine, theirs in zip(self.columns(), chunk.columns(), strict=True):
+            mine[start : start + len(chunk)] = theirs
+
+    def resized(self, n: int) -> InteractionColumns:
+        """The first ``n`` rows (zero rows appended when ``n`` is larger), as new arrays."""
+        out = InteractionColumns.empty(n)
+        out.put(0, self.take(slice(0, min(n, len(self)))))
+        return out
+
+    def take(self, rows: slice | np.ndarray) -> InteractionColumns:
+        row, user, item, rating, timestamp = (column[rows] for column in self.columns())
+        return InteractionColumns(row, user, item, rating, timestamp)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def to_interactions(self) -> list[Interaction]:
+        """As objects, oldest first (timestamp, then ``row``): what ``Store.interactions`` gives."""
+        order = np.lexsort((self.row, self.timestamp))
+        return [
+            Interaction(int(u), int(i), float(r), int(t))
+            for u, i, r, t in zip(
+                self.user[order],
+                self.item[order],
+                self.rating[order],
+                self.timestamp[order],
+                strict=True,
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class ItemColumns:
+    """The item fields the ranker's features use, as arrays in id order (no titles or texts)."""
+
+    ids: np.ndarray  # (N,) int64, ascending
+    year: np.ndarray  # (N,) int64, 0 where unknown
+    has_year: np.ndarray  # (N,) bool
+    genre_names: tuple[str, ...]  # every genre some item has, sorted (``Catalog.genres``)
+    genre_offsets: np.ndarray  # (N + 1,) int64: item k's genres are codes[offsets[k]:offsets[k+1]]
+    genre_codes: np.ndarray  # (total,) int32, positions in ``genre_names``
+
+    @classmethod
+    def from_rows(cls, rows: Iterator[tuple[int, int | None, Sequence[str]]]) -> ItemColumns:
+        """From (id, year, genres) rows in ascending id order."""
+        ids, years, counts, codes = array("q"), array("q"), array("q"), array("i")
+        first_seen: dict[str, int] = {}
+        for item_id, item_year, genres in rows:
+            ids.append(item_id)
+            years.append(-1 if item_year is None else item_year)
+            counts.append(len(genres))
+            codes.extend(first_seen.setdefault(g, len(first_seen)) for g in genres)
+        names = tuple(sorted(first_seen))
+        recode = np.array([names.index(g) for g in first_seen], dtype=np.int32)
+        year = np.frombuffer(years, dtype=np.int64)
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(counts, dtype=np.int64), out=offsets[1:])
+        return cls(
+            np.frombuffer(ids, dtype=np.int64).copy(),
+            np.where(year == -1, 0, year),
+            year != -1,
+            names,
+            offsets,
+            recode[np.frombuffer(codes, dtype=np.int32)] if codes else np.zeros(0, np.int32),
+        )
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> ItemColumns:
+        return cls.from_rows((i.id, i.year, i.genres) for i in catalog)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 def _item_values(item: Item) -> dict[str, Any]:
@@ -272,6 +385,56 @@ class Store:
                 Interaction(row.user_id, row.item_id, row.rating, row.timestamp)
                 for row in session.scalars(query)
             ]
+
+    def interaction_chunks(self, size: int = 50_000) -> Iterator[InteractionColumns]:
+        """Every interaction once, ``size`` rows at a time in id order, as columns.
+
+        One query streamed from one cursor (``yield_per``): memory holds one chunk of rows, not
+        the table; the caller decides what to keep.
+        """
+        query = select(
+            InteractionRow.id,
+            InteractionRow.user_id,
+            InteractionRow.item_id,
+            InteractionRow.rating,
+            InteractionRow.timestamp,
+        ).order_by(InteractionRow.id)
+        with self.guard("read from"), Session(self.engine) as session:
+            result = session.execute(query.execution_options(yield_per=size))
+            for rows in result.partitions():
+                row, user, item, rating, timestamp = zip(*rows, strict=True)
+                yield InteractionColumns(
+                    np.array(row, dtype=np.int64),
+                    np.array(user, dtype=np.int64),
+                    np.array(item, dtype=np.int64),
+                    np.array(rating, dtype=np.float64),
+                    np.array(timestamp, dtype=np.int64),
+                )
+
+    def interaction_columns(self, size: int = 50_000) -> InteractionColumns:
+        """Every interaction as columns, filled :meth:`interaction_chunks` at a time into arrays
+        sized by a count first (grown if rows arrive meanwhile): one copy, never two."""
+        with self.guard("read from"), Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(InteractionRow)) or 0
+        out, filled = InteractionColumns.empty(total), 0
+        for chunk in self.interaction_chunks(size):
+            if filled + len(chunk) > len(out):
+                out = out.resized(max(2 * len(out), filled + len(chunk)))
+            out.put(filled, chunk)
+            filled += len(chunk)
+        return out.resized(filled) if filled < len(out) else out
+
+    def item_columns(self, size: int = 5_000) -> ItemColumns:
+        """Ids, years and genres of every item in id order, read ``size`` rows at a time."""
+        query = select(ItemRow.id, ItemRow.year, ItemRow.genres).order_by(ItemRow.id)
+
+        def rows() -> Iterator[tuple[int, int | None, Sequence[str]]]:
+            result = session.execute(query.execution_options(yield_per=size))
+            for item_id, year, genres in result:
+                yield item_id, year, genres or ()
+
+        with self.guard("read from"), Session(self.engine) as session:
+            return ItemColumns.from_rows(rows())
 
     def counts(self) -> dict[str, int]:
         """How many items, interactions and users the database holds."""
