@@ -14,6 +14,7 @@ import torch
 
 from ranker.features import ItemFeatures
 from ranker.model import N_SPECIAL_ITEMS, UNK
+from ranker.protocol import PairSequence
 
 # Rating tokens: 0 pads; 1..10 are half-star buckets; the rest mark where a signal came from.
 N_STARS = 10
@@ -31,6 +32,22 @@ def rating_token(rating: float | None) -> int:
     return int(np.clip(round(rating * 2), 1, N_STARS))
 
 
+def rating_tokens(ratings: np.ndarray) -> np.ndarray:
+    """:func:`rating_token` of every rating at once (NaN and infinities are ``UNRATED``)."""
+    ratings = np.asarray(ratings, dtype=np.float64)
+    finite = np.isfinite(ratings)
+    stars = np.clip(np.rint(np.where(finite, ratings, 0.0) * 2), 1, N_STARS)
+    return np.where(finite, stars, UNRATED).astype(np.int64)
+
+
+def pair_columns(pairs: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Item ids (int64) and ratings (float64) of (item, rating) pairs; arrays pass through."""
+    if isinstance(pairs, PairSequence):
+        return pairs.items, pairs.ratings
+    items = np.array([item for item, _ in pairs], dtype=np.int64)
+    return items, np.array([rating for _, rating in pairs], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Item ids that have a learned ID embedding; vocabulary item ``k`` is model index ``2 + k``."""
@@ -39,8 +56,8 @@ class Vocabulary:
 
     @classmethod
     def from_sequences(cls, sequences: Mapping[int, Sequence[tuple[int, float]]]) -> Vocabulary:
-        ids = {item for sequence in sequences.values() for item, _ in sequence}
-        return cls(np.array(sorted(ids), dtype=np.int64))
+        columns = [pair_columns(sequence)[0] for sequence in sequences.values()]
+        return cls(np.unique(np.concatenate([np.zeros(0, np.int64), *columns])))
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -134,11 +151,11 @@ class Sequences:
     ) -> Sequences:
         classes, tokens = [], []
         for user in sorted(sequences):
-            pairs = sequences[user]
-            if not pairs:
+            items, ratings = pair_columns(sequences[user])
+            if not len(items):
                 continue
-            classes.append(vocabulary.classes([item for item, _ in pairs]))
-            tokens.append(np.array([rating_token(r) for _, r in pairs], dtype=np.int64))
+            classes.append(vocabulary.classes(items))
+            tokens.append(rating_tokens(ratings))
         return cls(classes, tokens)
 
 
@@ -298,9 +315,9 @@ class RankingTask:
         universe = np.union1d(vocabulary.item_ids, np.array([targets[u] for u in users]))
         histories, ratings, seen = [], [], []
         for user in users:
-            pairs = sequences[user]
-            rows = np.searchsorted(universe, np.array([item for item, _ in pairs]))
-            tokens = np.array([rating_token(r) for _, r in pairs], dtype=np.int64)
+            item_ids, item_ratings = pair_columns(sequences[user])
+            rows = np.searchsorted(universe, item_ids)
+            tokens = rating_tokens(item_ratings)
             items, tokens = with_start(rows[-length:] + 1, tokens[-length:], length)
             histories.append(items)
             ratings.append(tokens)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.domain import Catalog, Interaction
+from catalog.store import ItemColumns
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,35 @@ class ItemFeatures:
         cls, catalog: Catalog, content: np.ndarray, interactions: Iterable[Interaction]
     ) -> ItemFeatures:
         """Features for every catalog item; ``content`` rows follow ``catalog.ids``."""
-        ids = np.asarray(catalog.ids, dtype=np.int64)
+        counts = Counter(i.item_id for i in interactions)
+        pop = np.array([counts.get(i, 0) for i in catalog.ids], dtype=np.float32)
+        return cls.from_columns(ItemColumns.from_catalog(catalog), content.astype(np.float32), pop)
+
+    @classmethod
+    def from_columns(
+        cls, items: ItemColumns, content: np.ndarray, popularity: np.ndarray
+    ) -> ItemFeatures:
+        """Features from item columns, ``content`` (N, D) rows and interaction counts (N,) in
+        ``items.ids`` order. ``content`` is kept as given when float32 (a memory map stays one)."""
+        ids = items.ids
         if content.shape[0] != len(ids):
             raise ValueError(f"content has {content.shape[0]} rows for {len(ids)} items")
-        names = catalog.genres
-        column = {name: j for j, name in enumerate(names)}
-        genres = np.zeros((len(ids), len(names)), dtype=np.float32)
-        year = np.zeros(len(ids), dtype=np.float32)
-        has_year = np.zeros(len(ids), dtype=np.float32)
-        for row, item in enumerate(catalog):
-            genres[row, [column[g] for g in item.genres]] = 1.0
-            if item.year is not None:
-                year[row] = (item.year - 1990) / 30.0
-                has_year[row] = 1.0
-        counts = Counter(i.item_id for i in interactions)
-        pop = np.array([counts.get(int(i), 0) for i in ids], dtype=np.float32)
+        genres = np.zeros((len(ids), len(items.genre_names)), dtype=np.float32)
+        owner = np.repeat(np.arange(len(ids)), np.diff(items.genre_offsets))
+        genres[owner, items.genre_codes] = 1.0
+        year = np.where(items.has_year, (items.year - 1990) / 30.0, 0.0).astype(np.float32)
+        pop = np.asarray(popularity, dtype=np.float32)
         top = float(np.log1p(pop.max(initial=0.0)))
         log_pop = np.log1p(pop) / (top if top > 0 else 1.0)
-        return cls(ids, content.astype(np.float32), genres, names, year, has_year, log_pop)
+        return cls(
+            ids,
+            np.asarray(content, dtype=np.float32),
+            genres,
+            items.genre_names,
+            year,
+            items.has_year.astype(np.float32),
+            log_pop,
+        )
 
     def rows(self, item_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row of each item id, -1 for ids this table does not know."""

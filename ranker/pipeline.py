@@ -11,19 +11,21 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from catalog.build import BuildConfig, load_manifest
+from catalog.build import BuildConfig, Manifest, load_manifest
 from catalog.domain import Catalog, Interaction
-from catalog.index import VectorIndex
-from catalog.store import Store
+from catalog.embeddings import cached_vectors
+from catalog.index import INDEX_FILE, SIDECAR_FILE, VectorIndex
+from catalog.store import InteractionColumns, ItemColumns, Store
 from ranker.features import ItemFeatures
-from ranker.protocol import Split, leave_last_out
+from ranker.protocol import Split, TrainSequences, split_columns
 from ranker.scorer import DNNScorer
 from ranker.train import TrainConfig, save_checkpoint, train_ranker
 
@@ -64,12 +66,43 @@ class RankerData:
         cls, catalog: Catalog, interactions: Sequence[Interaction], content: np.ndarray
     ) -> RankerData:
         """Split interactions (LlamaRec protocol) and build features from what is visible."""
-        split = leave_last_out(interactions)
-        features = ItemFeatures.build(catalog, content, visible_interactions(interactions, split))
-        return cls(split, features)
+        return cls.from_columns(
+            ItemColumns.from_catalog(catalog),
+            InteractionColumns.from_interactions(interactions),
+            content.astype(np.float32),
+        )
 
-    def train_sequences(self) -> dict[int, list[tuple[int, float]]]:
+    @classmethod
+    def from_columns(
+        cls, items: ItemColumns, interactions: InteractionColumns, content: np.ndarray
+    ) -> RankerData:
+        """:meth:`prepare` on columns: no object per item or interaction is made."""
+        split = split_columns(interactions)
+        counts = visible_counts(items.ids, interactions, split)
+        return cls(split, ItemFeatures.from_columns(items, content, counts))
+
+    def train_sequences(self) -> Mapping[int, Sequence[tuple[int, float]]]:
+        """Each user's (item, rating) training pairs, oldest first (views of the split's arrays)."""
+        if isinstance(self.split.train, TrainSequences):
+            return self.split.train.pairs()
         return {u: [(i.item_id, i.rating) for i in seq] for u, seq in self.split.train.items()}
+
+
+def visible_counts(ids: np.ndarray, interactions: InteractionColumns, split: Split) -> np.ndarray:
+    """Interactions per item of ``ids`` (N,), without any user's held-out validation and test
+    items: :func:`visible_interactions` counted on columns."""
+    users = np.array(split.users, dtype=np.int64)  # (U,) ascending
+    held_out = np.zeros(len(interactions), dtype=bool)
+    if len(users):
+        k = np.clip(np.searchsorted(users, interactions.user), 0, len(users) - 1)
+        evaluated = users[k] == interactions.user
+        for targets in (split.valid, split.test):
+            target = np.array([targets.get(u, -1) for u in users.tolist()], dtype=np.int64)
+            held_out |= evaluated & (target[k] == interactions.item)
+    item = interactions.item[~held_out]
+    rows = np.clip(np.searchsorted(ids, item), 0, max(len(ids) - 1, 0))
+    known = ids[rows] == item if len(ids) else np.zeros(len(item), dtype=bool)
+    return np.bincount(rows[known], minlength=len(ids)).astype(np.float32)
 
 
 def fingerprint(data_hash: str, model_name: str, config: TrainConfig) -> str:
@@ -157,31 +190,75 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 @dataclass
 class RankerInputs:
-    """What the ranker jobs read from a finished catalog build."""
+    """What the ranker jobs read from a finished catalog build, as columns and arrays.
 
-    catalog: Catalog
-    interactions: list[Interaction]
-    content: np.ndarray  # (N, D) item vectors in catalog id order
+    ``catalog`` (every item as an object) and ``interactions`` (one object each) are made on
+    first use only, for the callers that need them; the ranker stage of a build never does.
+    """
+
+    items: ItemColumns
+    columns: InteractionColumns
+    content: np.ndarray  # (N, D) float32 item vectors in id order; may be a read-only memmap
     data_hash: str
     model_name: str
+    database_url: str = field(default="", repr=False)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        store = Store(self.database_url, create=False)
+        try:
+            return store.load_catalog()
+        finally:
+            store.close()
+
+    @cached_property
+    def interactions(self) -> list[Interaction]:
+        """Oldest first, as :meth:`Store.interactions` returns them."""
+        return self.columns.to_interactions()
 
 
 def read_inputs(config: BuildConfig) -> RankerInputs:
-    """Catalog, interactions and item vectors of the last ``recbot build`` (errors say what to run)."""
+    """Item columns, interaction columns and item vectors of the last ``recbot build`` (errors
+    say what to run), read a chunk at a time."""
     manifest = load_manifest(config)
     store = Store(config.database_url, create=False)
     try:
-        catalog = store.load_catalog()
-        interactions = store.interactions()
+        items = store.item_columns()
+        columns = store.interaction_columns()
     finally:
         store.close()
-    index = VectorIndex.load(config.index_dir, model_name=manifest.model_name, dim=manifest.dim)
-    content = index.vectors(catalog.ids)
+    content = item_vectors(config, manifest, items.ids)
     # the item vectors are features, so enriched text (re-embedded) retrains the ranker too
     data_hash = manifest.data_hash
     if manifest.enrichment_hash:
         data_hash += f"+enriched:{manifest.enrichment_hash}"
-    return RankerInputs(catalog, interactions, content, data_hash, manifest.model_name)
+    return RankerInputs(
+        items, columns, content, data_hash, manifest.model_name, config.database_url
+    )
+
+
+def item_vectors(config: BuildConfig, manifest: Manifest, ids: np.ndarray) -> np.ndarray:
+    """The item vectors of ``ids`` (ascending) as the index holds them, (N, D) float32.
+
+    Memory-mapped from the build's embedding cache when that provably holds the index's
+    vectors: a flat or HNSW index (which store the vectors exactly) of this model and size,
+    built after the cache was last written (a build rewrites the cache with the catalog's
+    vectors in id order, then indexes them). Otherwise copied out of the index.
+    """
+    cache, index_file = config.embeddings_path, config.index_dir / INDEX_FILE
+    try:
+        sidecar = json.loads((config.index_dir / SIDECAR_FILE).read_text())
+        fresh = cache.stat().st_mtime_ns <= index_file.stat().st_mtime_ns
+    except (OSError, ValueError):
+        sidecar, fresh = {}, False
+    exact = sidecar.get("kind") in ("flat", "hnsw") and sidecar.get("count") == len(ids)
+    same = sidecar.get("model_name") == manifest.model_name and sidecar.get("dim") == manifest.dim
+    if fresh and exact and same:
+        vectors = cached_vectors(cache, manifest.dim)
+        if len(vectors) == len(ids):
+            return vectors
+    index = VectorIndex.load(config.index_dir, model_name=manifest.model_name, dim=manifest.dim)
+    return index.vectors(ids)
 
 
 def ensure_ranker(
@@ -201,7 +278,7 @@ def ensure_ranker(
         manifest = read_manifest(paths) or {}
         log(f"Ranker up to date: {paths.checkpoint}")
         return manifest, "reused"
-    data = RankerData.prepare(inputs.catalog, inputs.interactions, inputs.content)
+    data = RankerData.from_columns(inputs.items, inputs.columns, inputs.content)
     manifest = train_and_save(
         paths, data, train_config, fingerprint_=expected, progress=progress, log=log
     )
