@@ -6,7 +6,10 @@ them the way it normalises messages, so "sci-fi", "sci fi" and "Sci-Fi" are one 
 
 Moods vs genres: a genre is a hard catalog label (include / exclude); a mood is a soft quality
 measured by :func:`mood_score` from genres, tags and overview words, so "less depressing" can
-push sad films down without banning dramas.
+push sad films down without banning dramas. Only when a mood is the whole request ("something
+scary": no genre, no film named) does it bound the genres (:func:`mood_genre_bounds`): without
+that, a film merely titled with the word (*Scary Movie*, *Running Scared*) or a cartoon about
+"scaring" (*Monsters, Inc.*) filled the list.
 
 Opposites: wanting a mood cancels earlier wishes for its opposites (:data:`OPPOSITE_MOODS`):
 "something uplifting" after "something dark" replaces dark. Avoiding a mood implies nothing
@@ -119,14 +122,23 @@ class Mood:
     genres_up: frozenset[str]
     genres_down: frozenset[str]
     words: frozenset[str]
+    # When the mood is all a request says ("something scary"): a film must have one of
+    # ``carriers`` and none of ``never`` (see :func:`mood_genre_bounds`).
+    carriers: frozenset[str] = frozenset()
+    never: frozenset[str] = frozenset()
 
 
-def _mood(up: str, down: str, words: str) -> Mood:
-    """Build a :class:`Mood` from ``|``-separated genre lists and a ``|``-separated word list."""
+def _mood(up: str, down: str, words: str, *, carriers: str = "", never: str | None = None) -> Mood:
+    """Build a :class:`Mood` from ``|``-separated genre lists and a ``|``-separated word list;
+    ``carriers`` defaults to the genres that carry the mood, ``never`` to those that fight it."""
+    genres_up = frozenset(filter(None, up.split("|")))
+    genres_down = frozenset(filter(None, down.split("|")))
     return Mood(
-        genres_up=frozenset(filter(None, up.split("|"))),
-        genres_down=frozenset(filter(None, down.split("|"))),
+        genres_up=genres_up,
+        genres_down=genres_down,
         words=frozenset(normalize_text(word) for word in words.split("|")),
+        carriers=frozenset(filter(None, carriers.split("|"))) or genres_up,
+        never=genres_down if never is None else frozenset(filter(None, never.split("|"))),
     )
 
 
@@ -144,6 +156,7 @@ MOODS: dict[str, Mood] = {
         "|nihilistic|menacing|macabre|gloomy|brooding|nightmarish|dark humor|dark humour|dark comedy"
         "|black comedy|black humor|black humour"
         "|serial killer|psychopath|murder|revenge",
+        carriers="Crime|Drama|Film-Noir|Horror|Mystery|Thriller|War",
     ),
     "depressing": _mood(
         "Drama|War",
@@ -151,6 +164,7 @@ MOODS: dict[str, Mood] = {
         "sad|sadness|tragic|tragedy|depressing|depression|death|dying|grief|grieving|suicide"
         "|cancer|war|holocaust|genocide|loss|mourning|heartbreaking|tearjerker|tear jerker"
         "|melancholy|melancholic|terminal illness|funeral|abuse|bleak|loneliness",
+        never="Children|Animation|Musical",  # a sad film may have its comic moments
     ),
     "light": _mood(
         "Comedy|Animation|Children|Musical|Romance",
@@ -164,6 +178,7 @@ MOODS: dict[str, Mood] = {
         "War|Horror|Documentary",
         "funny|hilarious|comedy|humor|humour|humorous|witty|satire|satirical|parody|spoof"
         "|slapstick|quirky|absurd|goofy|silly|jokes|comic|dark comedy|laugh out loud",
+        never="War|Documentary",  # horror comedies are funny on purpose
     ),
     "scary": _mood(
         "Horror|Thriller",
@@ -171,6 +186,7 @@ MOODS: dict[str, Mood] = {
         "scary|terrifying|creepy|frightening|horror|spooky|eerie|haunted|ghost|demon|possession"
         "|supernatural|monster|zombie|jump scares|suspense|serial killer|slasher|gore|nightmare"
         "|terror|paranormal",
+        never="Children|Animation|Musical",  # horror comedies still frighten
     ),
     "romantic": _mood(
         "Romance",
@@ -183,6 +199,7 @@ MOODS: dict[str, Mood] = {
         "Documentary",
         "exciting|action|action packed|thrilling|suspense|suspenseful|intense|fast paced|chase"
         "|explosions|adrenaline|heist|fight|battle|epic|gripping|tense|high octane|car chase",
+        never="Documentary|Children",
     ),
     "thoughtful": _mood(
         "Mystery|Documentary",
@@ -191,18 +208,21 @@ MOODS: dict[str, Mood] = {
         "|philosophical|philosophy|dreamlike|dreams|surreal|surrealism|existential|nonlinear"
         "|non linear|complicated|intelligent|smart|open ending|ambiguous ending"
         "|alternate reality|psychological|thoughtful|metaphysical|consciousness|identity|memory",
+        carriers="Drama|Documentary|Mystery|Sci-Fi",
     ),
     "relaxing": _mood(
         "Comedy|Animation|Romance|Children",
         "Horror|Thriller|War|Action",
         "relaxing|cozy|cosy|calm|gentle|slow paced|quiet|peaceful|comforting|feel good|charming"
         "|sweet|heartwarming|whimsical|low key|soothing|nature|slice of life|tranquil|easygoing",
+        carriers="Comedy|Animation|Romance|Children|Musical|Documentary",
     ),
     "violent": _mood(
         "Action|War|Horror|Crime",
         "Children|Animation|Musical",
         "violent|violence|gore|gory|bloody|brutal|brutality|graphic violence|torture|massacre"
         "|bloodshed|blood|splatter|slasher|gruesome|grisly|dismember|dismemberment|cannibal",
+        carriers="Action|War|Horror|Crime|Thriller|Western",
     ),
 }
 
@@ -308,6 +328,17 @@ def mood_specs(phrases: Iterable[str]) -> list[Mood]:
     resolved once for a turn's thousand candidates instead of once per candidate."""
     named = (MOODS.get(canonical_mood(phrase) or "") for phrase in phrases)
     return [mood for mood in named if mood is not None]
+
+
+def mood_genre_bounds(moods: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The genres a film needs (any one) and may not have when these moods are all a request
+    says: "something scary" is a horror film or a thriller and no children's film, "a
+    feel-good movie" no horror or war film. Empty when no mood is known. A genre one mood
+    carries is never excluded for another ("scary and funny")."""
+    specs = mood_specs(moods)
+    carriers = frozenset().union(*(mood.carriers for mood in specs))
+    never = frozenset().union(*(mood.never for mood in specs))
+    return carriers, never - carriers
 
 
 def canonical_mood(phrase: str) -> str | None:

@@ -16,6 +16,8 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from agent.context import Deps
+from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS, normalize_text
+from agent.planner.words import FILLER_WORDS, STOPWORDS
 from agent.state import Candidate, Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
 from catalog.domain import Catalog
@@ -92,6 +94,37 @@ def _dated_titles(catalog: Catalog) -> dict[tuple[str, int], int]:
         for alias in title_aliases(item.title):
             out.setdefault((title_key(alias), item.year), item.id)
     return out
+
+
+def mood_only(prefs: Preferences) -> bool:
+    """Whether a mood is all the person asked for: no genre, no film to be like, and no word
+    in the request beyond mood and genre words and filler ("something scary", "a sad movie",
+    "I need a good laugh"). Then the mood bounds the genres (``mood_genre_bounds``) and the
+    request's words do not rank by text similarity: "scary" alone finds *Scary Movie*,
+    *Running Scared* and *Are You Scared?* by their titles, "sad" finds *Sorrow* and *Misery*.
+    """
+    if not prefs.moods or prefs.include_genres or prefs.require_genres or liked_items(prefs):
+        return False
+    return not _descriptive_words(prefs.vibe)
+
+
+@lru_cache(maxsize=1024)
+def _descriptive_words(vibe: str) -> tuple[str, ...]:
+    """The vibe's words that are neither filler nor part of a mood or genre phrase."""
+    words = normalize_text(vibe).split()
+    left: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in (3, 2, 1):
+            phrase = " ".join(words[i : i + size])
+            if len(words) - i >= size and (phrase in MOOD_SYNONYMS or phrase in GENRE_SYNONYMS):
+                i += size
+                break
+        else:
+            if words[i] not in STOPWORDS and words[i] not in FILLER_WORDS:
+                left.append(words[i])
+            i += 1
+    return tuple(left)
 
 
 def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Request:

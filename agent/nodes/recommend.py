@@ -11,8 +11,14 @@ from langgraph.runtime import Runtime
 from agent import budget
 from agent.context import Deps
 from agent.dialog import llm_failure
-from agent.lexicon import implied_avoid, mood_score, mood_specs
-from agent.ranking import extra_candidates, pool_signals, signal_weights, spread_series
+from agent.lexicon import implied_avoid, mood_genre_bounds, mood_score, mood_specs
+from agent.ranking import (
+    extra_candidates,
+    mood_only,
+    pool_signals,
+    signal_weights,
+    spread_series,
+)
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
     excluded_ids,
@@ -34,6 +40,13 @@ from tools.catalog_tools import (
 from tools.scoring import blend, standardise
 
 MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
+# When the mood is the whole request (agent.ranking.mood_only) it is what the list is about:
+# its evidence counts more and the request's words less, as "scary" alone matches titles
+# (Scary Movie, Running Scared, Are You Scared?). On ml-latest-small, with the genres bounded:
+# text at full weight still opened "something scary" with Scary Movie; without text, lists
+# of moods fell back on the same popular classics (tests/integration/test_agent_real.py).
+MOOD_ONLY_BONUS = 1.5
+MOOD_ONLY_TEXT_SHARE = 0.5
 MOOD_PENALTY = 2.5  # subtracted per unit of an unwanted mood: "not X" is said on purpose
 IMPLIED_PENALTY = 1.0  # per unit of a mood that fights a wanted one ("feel-good" vs "dark")
 BLEND_SPREAD = 1.5  # the spread the mood terms above were calibrated against
@@ -47,11 +60,17 @@ def _timed(state: AgentState, stage: str, started: float) -> dict[str, float]:
 
 
 def where(state: AgentState, user: UserFacts) -> ItemFilter:
-    """The turn's filter: the wanted/unwanted genres and years, and every excluded item."""
+    """The turn's filter: the wanted/unwanted genres and years, and every excluded item; when
+    a mood is all the person asked for, the genres that carry it (``mood_genre_bounds``)."""
     prefs = preferences(state)
+    include, exclude = list(prefs.include_genres), list(prefs.exclude_genres)
+    if prefs.moods and not (include or prefs.require_genres or liked_items(prefs)):
+        carriers, never = mood_genre_bounds(prefs.moods)
+        include = sorted(carriers - set(exclude))
+        exclude += sorted(never - set(exclude))
     return item_filter(
-        prefs.include_genres,
-        prefs.exclude_genres,
+        include,
+        exclude,
         prefs.year_min,
         prefs.year_max,
         excluded_ids(state, user),
@@ -147,7 +166,7 @@ def loosened(state: AgentState, deps: Deps, user: UserFacts) -> list[Candidate]:
 
 
 def mood_adjustments(
-    prefs: Preferences, candidates: list[Candidate], deps: Deps
+    prefs: Preferences, candidates: list[Candidate], deps: Deps, bonus_weight: float = MOOD_BONUS
 ) -> dict[int, float]:
     if not (prefs.moods or prefs.avoid_moods):
         return {}
@@ -173,7 +192,7 @@ def mood_adjustments(
         penalty = sum(mood_score(m, other_genres, item.tags, item.overview) for m in avoided)
         fights = sum(mood_score(m, *facts) for m in implied_specs)
         out[candidate.item_id] = (
-            MOOD_BONUS * bonus - MOOD_PENALTY * penalty - IMPLIED_PENALTY * fights
+            bonus_weight * bonus - MOOD_PENALTY * penalty - IMPLIED_PENALTY * fights
         )
     return out
 
@@ -188,10 +207,18 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     warm = bool(state.get("warm"))
     user = user_facts(state, deps) if warm else UserFacts()
     ids, signals = pool_signals(state, deps, user)
-    blended = blend(signals, signal_weights(deps, warm))
+    weights = signal_weights(deps, warm)
+    only_mood = mood_only(prefs)
+    if only_mood:  # the mood's evidence ranks more, the words' echo in titles less
+        weights = {
+            **weights,
+            "relevance": weights.get("relevance", 0.0) * MOOD_ONLY_TEXT_SHARE,
+            "text": weights.get("text", 0.0) * MOOD_ONLY_TEXT_SHARE,
+        }
+    blended = blend(signals, weights)
     # the blend at a fixed spread, so a mood moves the list as much whatever the weights' scale
     scores = BLEND_SPREAD * standardise(blended)
-    moods = mood_adjustments(prefs, candidates, deps)
+    moods = mood_adjustments(prefs, candidates, deps, MOOD_ONLY_BONUS if only_mood else MOOD_BONUS)
     scores = scores + np.array([moods.get(i, 0.0) for i in ids])
     order = np.argsort(-scores, kind="stable")[: deps.config.rank_keep]
     out = [
