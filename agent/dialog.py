@@ -16,6 +16,8 @@ from agent import budget
 from agent.context import Deps
 from agent.plan import Plan
 from agent.planner.base import PlannerContext, ShownItem
+from agent.planner.unsupported import NOTES as UNSUPPORTED_NOTES
+from agent.planner.unsupported import unsupported_kind
 from agent.planner.words import names_a_tag
 from agent.preferences import apply_plan, drop_constraints, resolve_titles, shift_era
 from agent.state import AgentState, Preferences
@@ -153,7 +155,11 @@ def series_members(catalog: Catalog, titles: Sequence[str]) -> list[int]:
 
 
 def _ignored_note(text: str) -> str:
-    """What the reply says about a part of the request nothing could apply."""
+    """What the reply says about a part of the request nothing could apply: what the catalog
+    lacks ("under 90 minutes": no running times), else that it could not be read."""
+    kind = unsupported_kind(text)
+    if kind is not None:
+        return UNSUPPORTED_NOTES[kind].format(text=text)
     return f"I can't tell which films “{text}” means, so I left it out of the search."
 
 

@@ -108,7 +108,9 @@ def _opening(state: AgentState, catalog: Catalog) -> str:
 def clarify(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     unresolved = state.get("unresolved", [])
     prefs = state.get("preferences") or Preferences()
-    parts = [f"I couldn't find “{t}” in the catalog." for t in unresolved]
+    # this turn's notes first: "under 90 minutes" alone is a question, and says why
+    parts = [*state.get("notes", [])]
+    parts += [f"I couldn't find “{t}” in the catalog." for t in unresolved]
     catalog = runtime.context.tools.catalog
     for title in unresolved[:1]:
         guesses = [

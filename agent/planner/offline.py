@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from agent.lexicon import MOOD_SYNONYMS
 from agent.plan import Action, Plan
@@ -80,6 +80,7 @@ from agent.planner.eras import find_eras
 from agent.planner.positions import PositionRef, find_positions
 from agent.planner.title_spotter import TitleSpotter
 from agent.planner.unknown_titles import UnknownTitleFinder
+from agent.planner.unsupported import CLAIMED_KINDS, find_unsupported
 from agent.planner.walk import (
     Cue,
     Mention,
@@ -128,6 +129,7 @@ class _Reading:
     walk: Walk
     claimed: list[bool]
     negated: list[bool]
+    unsupported: list[str] = field(default_factory=list)  # as written, for Plan.ignored
 
     @property
     def kinds(self) -> set[str]:
@@ -226,6 +228,7 @@ class OfflinePlanner:
         subjects = self._negated_subjects(reading)
         action = _action(reading, builder.has_signal(vibe) or bool(subjects), context)
         plan = builder.plan(action, vibe if action in ("recommend", "refine") else "")
+        plan.ignored += [text for text in reading.unsupported if text not in plan.ignored]
         plan.exclude_tags = subjects if action in ("recommend", "refine") else []
         if context.has_preferences and _new_topic(reading, plan):
             plan.drop = ["topic", *plan.drop]
@@ -264,6 +267,9 @@ class OfflinePlanner:
 
     def _read(self, text: str, words: list[Word], context: PlannerContext) -> _Reading:
         claimed = [False] * len(words)
+        # "a comedy for grown-ups" asks for adults' films before any title: not *Grown Ups*
+        adults = [Span(*found) for found in find_audiences(words, claimed) if found[2].adults]
+        _claim(claimed, adults)
         cues = [span for span in self._phrases.find(words, claimed) if isinstance(span.what, Cue)]
         slots = _title_slots(words, cues)
         shown = {item.item_id: item.position for item in context.shown}
@@ -273,7 +279,12 @@ class OfflinePlanner:
         ]
         _claim(claimed, spans)
         linked = [(span.start, span.end) for span in spans]
+        spans += adults
         spans += _claim(claimed, [Span(*found) for found in find_audiences(words, claimed)])
+        unsupported = find_unsupported(words, claimed)  # "under 90 minutes", "on Netflix"
+        for first, last, kind in unsupported:
+            if kind in CLAIMED_KINDS:
+                claimed[first:last] = [True] * (last - first)
         spans += _claim(
             claimed, [Span(*found) for found in find_eras(words, claimed, self.current_year)]
         )
@@ -286,7 +297,8 @@ class OfflinePlanner:
         spans = [_as_topic(words, span) for span in spans]
         spans += _claim(claimed, self._phrases.find(words, claimed))
         walk, negated = walk_mentions(words, sorted(spans, key=lambda span: span.start))
-        return _Reading(text, words, walk, claimed, negated)
+        written = [text[words[first].start : words[last - 1].end] for first, last, _ in unsupported]
+        return _Reading(text, words, walk, claimed, negated, written)
 
     def _unknown_titles(
         self,
