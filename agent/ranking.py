@@ -17,11 +17,12 @@ from langchain_core.messages import BaseMessage
 
 from agent.context import Deps
 from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS, normalize_text
-from agent.planner.words import FILLER_WORDS, STOPWORDS
+from agent.planner.words import FILLER_WORDS, STOPWORDS, names_a_tag
 from agent.state import Candidate, Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
 from catalog.domain import Catalog
 from catalog.sequences import dedupe
+from catalog.subjects import MAX_SUBJECT_WORDS, items_described, tag_vocabulary
 from catalog.titles import series_key, title_aliases, title_key
 from tools.catalog_tools import user_context
 from tools.scoring import COLD_WEIGHTS, WARM_WEIGHTS, Request, raw_signals
@@ -30,6 +31,10 @@ EXTRA_CANDIDATES = 200  # per extra source: followed in conversations, most reco
 _DATED = re.compile(r"\((1[89]\d\d|20\d\d)\)")  # "(1999)" after a title
 TITLE_WORDS = 12  # words before a year looked through for the title it dates
 SERIES_FIRST = 2  # films of one series placed before other series have had their place
+# added to a candidate's score (spread BLEND_SPREAD) per subject of the request it is about:
+# "a movie about a dog" opened with Forrest Gump and Anchorman, the text search's weak pull
+# outweighed by their quality
+SUBJECT_BONUS = 1.0
 
 
 def mentioned_items(state: Mapping[str, Any], catalog: Catalog) -> list[int]:
@@ -108,11 +113,18 @@ def mood_only(prefs: Preferences) -> bool:
     return not _descriptive_words(prefs.vibe)
 
 
-@lru_cache(maxsize=1024)
 def _descriptive_words(vibe: str) -> tuple[str, ...]:
     """The vibe's words that are neither filler nor part of a mood or genre phrase."""
+    return tuple(word for run in _descriptive_runs(vibe) for word in run)
+
+
+@lru_cache(maxsize=1024)
+def _descriptive_runs(vibe: str) -> tuple[tuple[str, ...], ...]:
+    """The vibe's runs of adjacent words that are neither filler nor part of a mood or genre
+    phrase: "a scary movie about sharks at sea" -> (("sharks",), ("sea",))."""
     words = normalize_text(vibe).split()
-    left: list[str] = []
+    runs: list[tuple[str, ...]] = []
+    run: list[str] = []
     i = 0
     while i < len(words):
         for size in (3, 2, 1):
@@ -122,9 +134,44 @@ def _descriptive_words(vibe: str) -> tuple[str, ...]:
                 break
         else:
             if words[i] not in STOPWORDS and words[i] not in FILLER_WORDS:
-                left.append(words[i])
+                run.append(words[i])
+                i += 1
+                continue
             i += 1
-    return tuple(left)
+        runs += [tuple(run)] if run else []
+        run = []
+    runs += [tuple(run)] if run else []
+    return tuple(runs)
+
+
+def request_subjects(vibe: str, catalog: Catalog) -> list[str]:
+    """Subjects the request's words name that the catalog tags ("a movie about a dog": dog;
+    "a road trip comedy": road trip), longest first within each run of descriptive words."""
+    tags = tag_vocabulary(catalog)
+    found: list[str] = []
+    for run in _descriptive_runs(vibe):
+        i = 0
+        while i < len(run):
+            for n in range(min(MAX_SUBJECT_WORDS, len(run) - i), 0, -1):
+                phrase = " ".join(run[i : i + n])
+                if names_a_tag(phrase, tags):
+                    found.append(phrase)
+                    i += n
+                    break
+            else:
+                i += 1
+    return dedupe(found)
+
+
+def subject_adjustments(vibe: str, candidates: Sequence[int], catalog: Catalog) -> np.ndarray:
+    """``SUBJECT_BONUS`` for each subject of the request a candidate's tags or overview say
+    (never its title alone: that is the echo the text search already suffers from)."""
+    subjects = request_subjects(vibe, catalog)
+    out = np.zeros(len(candidates))
+    for subject in subjects:
+        about = set(items_described(catalog, subject))
+        out += SUBJECT_BONUS * np.fromiter((i in about for i in candidates), float, len(candidates))
+    return out
 
 
 def turn_request(state: Mapping[str, Any], deps: Deps, user: UserFacts) -> Request:

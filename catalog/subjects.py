@@ -52,17 +52,22 @@ def catalog_words(catalog: Catalog) -> set[str]:
     """Every word the catalog's titles, tags and overviews use, in normal form: words people
     spell that way on purpose (a typo check leaves them alone)."""
     return {
-        word for _, tags, text in _texts(catalog) for part in (text, *tags) for word in part.split()
+        word
+        for _, tags, title, overview in _texts(catalog)
+        for part in (title, overview, *tags)
+        for word in part.split()
     }
 
 
 @lru_cache(maxsize=4)
-def _texts(catalog: Catalog) -> tuple[tuple[int, frozenset[str], str], ...]:
+def _texts(catalog: Catalog) -> tuple[tuple[int, frozenset[str], str, str], ...]:
+    """Each item's id, tags, title and overview in normal form (texts padded with spaces)."""
     return tuple(
         (
             item.id,
             frozenset(normalize_title(tag) for tag in item.tags),
-            f" {normalize_title(item.title)} {normalize_title(item.overview)} ",
+            f" {normalize_title(item.title)} ",
+            f" {normalize_title(item.overview)} ",
         )
         for item in catalog.items
     )
@@ -72,12 +77,26 @@ def _texts(catalog: Catalog) -> tuple[tuple[int, frozenset[str], str], ...]:
 def items_about(catalog: Catalog, subject: str) -> tuple[int, ...]:
     """The items about ``subject``: tagged with it (either number), or with it as whole words
     in the title or overview. Cached per subject; a scan of the catalog the first time."""
+    return _matching(catalog, subject, titles=True)
+
+
+@lru_cache(maxsize=256)
+def items_described(catalog: Catalog, subject: str) -> tuple[int, ...]:
+    """The items whose tags or overview say ``subject``; unlike :func:`items_about`, a title
+    alone does not count: what a request asks *for* is found by what a film is about, not by
+    a word of its title ("a movie about a dog" is not *Dog Day Afternoon*)."""
+    return _matching(catalog, subject, titles=False)
+
+
+def _matching(catalog: Catalog, subject: str, *, titles: bool) -> tuple[int, ...]:
     forms = subject_forms(subject)
     if not forms:
         return ()
     pattern = re.compile("|".join(f" {re.escape(form)} " for form in sorted(forms)))
     return tuple(
         item_id
-        for item_id, tags, text in _texts(catalog)
-        if not tags.isdisjoint(forms) or pattern.search(text)
+        for item_id, tags, title, overview in _texts(catalog)
+        if not tags.isdisjoint(forms)
+        or pattern.search(overview)
+        or (titles and pattern.search(title))
     )

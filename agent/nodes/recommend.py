@@ -18,6 +18,7 @@ from agent.ranking import (
     pool_signals,
     signal_weights,
     spread_series,
+    subject_adjustments,
 )
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
@@ -220,6 +221,7 @@ def rank(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     scores = BLEND_SPREAD * standardise(blended)
     moods = mood_adjustments(prefs, candidates, deps, MOOD_ONLY_BONUS if only_mood else MOOD_BONUS)
     scores = scores + np.array([moods.get(i, 0.0) for i in ids])
+    scores = scores + subject_adjustments(prefs.vibe, ids, deps.tools.catalog)
     order = np.argsort(-scores, kind="stable")[: deps.config.rank_keep]
     out = [
         Candidate(

@@ -61,3 +61,42 @@ def test_a_feel_good_request_leaves_out_horror_and_war(recommender: Recommender)
     shown = [set(catalog.get(r.item_id).genres) for r in reply.recommendations]
     assert shown and not any(g & {"Horror", "War", "Film-Noir"} for g in shown)
     assert all(g & MOODS["light"].carriers for g in shown)
+
+
+# --- Subjects asked for ---------------------------------------------------------------------
+
+
+def test_request_subjects_are_tagged_phrases_outside_mood_and_genre_words() -> None:
+    from agent.ranking import request_subjects
+    from catalog.domain import Catalog, Item
+
+    catalog = Catalog(
+        [
+            Item(1, "Jaws", 1975, ("Horror",), ("sharks", "road trip"), "A shark at sea."),
+            Item(2, "Sharky's Machine", 1981, ("Action",), (), "A cop."),
+            Item(3, "Best in Show", 2000, ("Comedy",), ("dogs",), "Dog owners."),
+        ]
+    )
+    assert request_subjects("a scary movie about sharks", catalog) == ["sharks"]
+    assert request_subjects("a funny road trip", catalog) == ["road trip"]
+    assert request_subjects("a dog", catalog) == ["dog"]
+    assert request_subjects("scary comedy movies", catalog) == []  # moods and genres only
+    assert request_subjects("something about spaceships", catalog) == []  # nobody tags it
+
+
+def test_a_subject_asked_for_lifts_the_films_about_it_never_by_title(
+    recommender: Recommender,
+) -> None:
+    """The tiny catalog tags Toy Story "toys" and its overview says "toy"; its sequels only
+    have the word in their titles, which is no evidence (the title echo)."""
+    from agent.ranking import SUBJECT_BONUS, subject_adjustments
+
+    catalog = recommender.deps.tools.catalog
+    lifted = subject_adjustments("animated toys", [1, 5, 9, 7], catalog)
+    assert lifted.tolist() == [SUBJECT_BONUS, 0.0, 0.0, 0.0]
+    assert not subject_adjustments("animated", [1, 5, 9, 7], catalog).any()
+    toys = recommender.reply("an animated movie about toys", thread_id="s1", k=10)
+    plain = recommender.reply("an animated movie", thread_id="s2", k=10)
+    scores = [{r.item_id: r.score for r in reply.recommendations} for reply in (toys, plain)]
+    gains = {i: scores[0][i] - scores[1][i] for i in scores[0] if i in scores[1]}
+    assert max(gains, key=lambda i: gains[i]) == 1  # Toy Story gained the most
