@@ -17,12 +17,12 @@ from langchain_core.messages import BaseMessage
 
 from agent.context import Deps
 from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS, normalize_text
-from agent.planner.words import FILLER_WORDS, STOPWORDS, names_a_tag
+from agent.planner.words import FILLER_WORDS, STOPWORDS, tagged_phrases
 from agent.state import Candidate, Preferences, UserFacts
 from agent.turn import liked_items, preferences, query_text
 from catalog.domain import Catalog
 from catalog.sequences import dedupe
-from catalog.subjects import MAX_SUBJECT_WORDS, items_described, tag_vocabulary
+from catalog.subjects import items_described, tag_vocabulary
 from catalog.titles import series_key, title_aliases, title_key
 from tools.catalog_tools import user_context
 from tools.scoring import COLD_WEIGHTS, WARM_WEIGHTS, Request, raw_signals
@@ -147,20 +147,7 @@ def _descriptive_runs(vibe: str) -> tuple[tuple[str, ...], ...]:
 def request_subjects(vibe: str, catalog: Catalog) -> list[str]:
     """Subjects the request's words name that the catalog tags ("a movie about a dog": dog;
     "a road trip comedy": road trip), longest first within each run of descriptive words."""
-    tags = tag_vocabulary(catalog)
-    found: list[str] = []
-    for run in _descriptive_runs(vibe):
-        i = 0
-        while i < len(run):
-            for n in range(min(MAX_SUBJECT_WORDS, len(run) - i), 0, -1):
-                phrase = " ".join(run[i : i + n])
-                if names_a_tag(phrase, tags):
-                    found.append(phrase)
-                    i += n
-                    break
-            else:
-                i += 1
-    return dedupe(found)
+    return tagged_phrases(_descriptive_runs(vibe), tag_vocabulary(catalog))
 
 
 def subject_adjustments(vibe: str, candidates: Sequence[int], catalog: Catalog) -> np.ndarray:

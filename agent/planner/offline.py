@@ -97,13 +97,12 @@ from agent.planner.words import (
     STOPWORDS,
     TypoFixer,
     Word,
-    names_a_tag,
     read_words,
+    tagged_phrases,
     word_set,
 )
 from catalog.domain import Catalog
-from catalog.sequences import dedupe
-from catalog.subjects import MAX_SUBJECT_WORDS, catalog_words, tag_vocabulary
+from catalog.subjects import catalog_words, tag_vocabulary
 from catalog.titles import series_key, title_key
 
 MAX_SCAN_CHARS = 2000  # longer messages are read by their start
@@ -251,19 +250,13 @@ class OfflinePlanner:
             and words[i].norm not in FILLER_WORDS  # "no children movies": "movies" is no subject
             for i in range(len(words))
         ]
-        found: list[str] = []
-        i = 0
-        while i < len(words):
-            for n in range(min(MAX_SUBJECT_WORDS, len(words) - i), 0, -1):
-                if all(free[i : i + n]):
-                    phrase = " ".join(word.norm for word in words[i : i + n])
-                    if names_a_tag(phrase, self._tags):
-                        found.append(phrase)
-                        i += n
-                        break
-            else:
-                i += 1
-        return dedupe(found)
+        runs: list[list[str]] = [[]]
+        for word, keep in zip(words, free, strict=True):
+            if keep:
+                runs[-1].append(word.norm)
+            elif runs[-1]:
+                runs.append([])
+        return tagged_phrases(runs, self._tags)
 
     def _read(self, text: str, words: list[Word], context: PlannerContext) -> _Reading:
         claimed = [False] * len(words)

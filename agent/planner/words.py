@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -251,3 +251,21 @@ def names_a_tag(phrase: str, tags: frozenset[str]) -> bool:
         and not set(words) <= FILLER_WORDS | STOPWORDS
         and not subject_forms(phrase).isdisjoint(tags)
     )
+
+
+def tagged_phrases(runs: Iterable[Sequence[str]], tags: frozenset[str]) -> list[str]:
+    """The catalog-tagged phrases (:func:`names_a_tag`) in runs of adjacent words, the longest
+    first from each position: "no tom hanks" -> "tom hanks", not "tom"; each once."""
+    found: list[str] = []
+    for run in runs:
+        i = 0
+        while i < len(run):
+            for n in range(min(MAX_SUBJECT_WORDS, len(run) - i), 0, -1):
+                phrase = " ".join(run[i : i + n])
+                if names_a_tag(phrase, tags):
+                    found.append(phrase)
+                    i += n
+                    break
+            else:
+                i += 1
+    return list(dict.fromkeys(found))
