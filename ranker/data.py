@@ -220,11 +220,17 @@ class WindowSampler:
                 end -= self.length
         return out
 
-    def epoch(self, batch_size: int) -> Iterator[Batch]:
+    def epoch(self, batch_size: int) -> tuple[int, Iterator[Batch]]:
+        """How many batches one epoch has, and the batches, each made only when it is taken.
+
+        The windows and their order are drawn at once; an epoch's batches together hold a
+        (T, content) query per window, so they are never all in memory (1.6 GB at 10^4 users).
+        """
         windows = self.windows()
         order = self.rng.permutation(len(windows))
-        for start in range(0, len(order), batch_size):
-            yield self.batch([windows[i] for i in order[start : start + batch_size]])
+        starts = range(0, len(order), batch_size)
+        batches = (self.batch([windows[i] for i in order[s : s + batch_size]]) for s in starts)
+        return len(starts), batches
 
     def batch(self, windows: Sequence[tuple[int, int]]) -> Batch:
         histories, ratings, targets = [], [], []

@@ -201,8 +201,10 @@ def _fit(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, epoch)
         model.train()
+        n_batches, epoch_batches = sampler.epoch(config.batch_size)
         batches = tqdm(
-            list(sampler.epoch(config.batch_size)),
+            epoch_batches,
+            total=n_batches,
             desc=f"epoch {epoch}",
             disable=not progress,
             leave=False,
@@ -228,7 +230,7 @@ def _fit(
             optimizer.step()
             total += loss.item()
             batches.set_postfix(loss=f"{loss.item():.3f}")
-        metrics = {"epoch": float(epoch), "loss": total / max(len(batches), 1)}
+        metrics = {"epoch": float(epoch), "loss": total / max(n_batches, 1)}
         metrics.update(validate(model, task, config.k))
         history.append(metrics)
         log(
