@@ -281,7 +281,8 @@ class PlanBuilder:
             ),
             year_min=self.year_min,
             year_max=self.year_max,
-            era_shift=self.shift,  # type: ignore[arg-type]
+            # "older, 70s or 80s": the years said outright, not a shift from the last list
+            era_shift=self.shift if self.year_min is None and self.year_max is None else None,  # type: ignore[arg-type]
             moods=[mood for mood, wanted in self.moods.items() if wanted],
             avoid_moods=[mood for mood, wanted in self.moods.items() if not wanted],
             vibe=vibe,

@@ -46,13 +46,25 @@ _DECADE_WORDS = {
     "eighties": 1980,
     "nineties": 1990,
     "noughties": 2000,
+    # other ways people write them, and the common misspellings
+    "two thousands": 2000,
+    "twenty tens": 2010,
+    "twenty teens": 2010,
+    "ninties": 1990,
+    "ninetees": 1990,
+    "eightys": 1980,
+    "seventys": 1970,
+    "sixtys": 1960,
 }
-_DEC = rf"(?:(?:early|mid|late) )?(?:(?:18|19|20)?\d0s|{'|'.join(_DECADE_WORDS)})"
+_DEC = (
+    rf"(?:(?:early|mid|late) )?(?:(?:18|19|20)?\d0s"
+    rf"|{'|'.join(sorted(_DECADE_WORDS, key=len, reverse=True))})"
+)
 _YR = r"(?:18[89]\d|19\d\d|20\d\d)"
 _PT = rf"(?:the )?(?:{_DEC}|{_YR})"
 _FILM = r"(?:movie|movies|film|films|stuff|ones|releases?)"
 _ANY_DIGIT = "0|1|2|3|4|5|6|7|8|9"
-_DECADE_HINTS = "0s|ties"
+_DECADE_HINTS = "0s|ties|two thousands|tens|teens|ninties|ninetees|ys"
 _COUNTS = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
@@ -65,8 +77,9 @@ _ALLOWED_AFTER = re.compile(
     r" (?:fine|ok|okay|good|welcome|allowed|acceptable|great)\b"
 )
 _ALLOWED_BEFORE = re.compile(
-    r"(?:dont mind|do not mind|wouldnt mind|fine with|ok with|okay with|open to|happy with"
-    r"|even|including|or)(?: an?| the| some)? $"
+    # whole words: "horror from the 80s" ends in "or" and asks for the 80s
+    r"(?:^|\b)(?:dont mind|do not mind|wouldnt mind|fine with|ok with|okay with|open to"
+    r"|happy with|even|including|or)(?: an?| the| some)? $"
 )
 # (pattern over the space-joined normalised words, kind, hints), tried in order, the first claim
 # winning. A pattern runs only when one of its "|"-separated hints is in the text: most
@@ -175,9 +188,9 @@ def _period(text: str, current_year: int) -> tuple[int, int]:
     words = [word for word in text.split() if word != "the"]
     if words[-1].isdigit():
         return int(words[-1]), int(words[-1])
-    start = _decade(words[-1], current_year)
     spans = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}
     low, high = spans.get(words[0], (0, 9))
+    start = _decade(" ".join(words[1:] if words[0] in spans else words), current_year)
     return start + low, start + high
 
 

@@ -242,3 +242,44 @@ def test_the_vibe_loses_words_for_what_is_now_unwanted(plan: Plan, vibe: str) ->
     genres = ["Comedy", "Romance", "Horror"]
     after = apply_plan(before, plan, liked_ids=[], disliked_ids=[], genres=genres)
     assert after.vibe == vibe
+
+
+# --- Decades however written (the plain-request probe) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "years"),
+    [
+        # "horror" ends in "or": read as "or the 80s", an era only allowed, so no years at all
+        ("horror from the 80s", (1980, 1989)),
+        ("best horror of the seventies", (1970, 1979)),
+        ("a war film from the two thousands", (2000, 2009)),
+        ("dramas from the twenty-tens", (2010, 2019)),
+        ("a sci-fi movie from the ninties", (1990, 1999)),
+        ("an action flick from the eightys", (1980, 1989)),
+        ("late nineties thriller", (1996, 1999)),
+    ],
+)
+def test_a_decade_however_written_bounds_the_years(
+    planner: OfflinePlanner, message: str, years: tuple[int, int]
+) -> None:
+    plan = planner.plan(message, EMPTY)
+    assert (plan.year_min, plan.year_max) == years
+    assert plan.include_genres  # the genre is still read
+
+
+def test_an_era_only_allowed_still_bounds_nothing(planner: OfflinePlanner) -> None:
+    for message in ("I don't mind the 80s", "a comedy, or the 80s is fine"):
+        plan = planner.plan(message, EMPTY)
+        assert (plan.year_min, plan.year_max) == (None, None), message
+
+
+def test_years_said_outright_win_over_older(planner: OfflinePlanner) -> None:
+    plan = planner.plan("something older, 70s or 80s", SHOWN)
+    assert (plan.year_min, plan.year_max, plan.era_shift) == (1970, 1989, None)
+    assert planner.plan("something older", SHOWN).era_shift == "older"
+
+
+def test_sci_fi_misspelt_is_still_sci_fi(planner: OfflinePlanner) -> None:
+    for message in ("a scfi movie", "some syfy please"):
+        assert planner.plan(message, EMPTY).include_genres == ["Sci-Fi"], message
