@@ -113,9 +113,11 @@ def item_inputs(
         if name in column:
             genres[:, j] = features.genres[safe, column[name]]
     dense = np.stack([features.year, features.has_year, features.log_popularity], axis=1)
+    content = features.content[safe]  # (N, C), a copy: zeroed in place, not copied twice more
+    np.multiply(content, found, out=content)
     return ItemInputs(
         index=index,
-        content=torch.from_numpy((features.content[safe] * found).astype(np.float32)),
+        content=torch.from_numpy(content.astype(np.float32, copy=False)),
         genres=torch.from_numpy(genres * found),
         dense=torch.from_numpy((dense[safe] * found).astype(np.float32)),
     )
