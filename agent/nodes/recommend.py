@@ -48,6 +48,7 @@ MOOD_BONUS = 0.6  # added per unit of a wanted mood (scores are standardised)
 # of moods fell back on the same popular classics (tests/integration/test_agent_real.py).
 MOOD_ONLY_BONUS = 1.5
 MOOD_ONLY_TEXT_SHARE = 0.5
+MOOD_BOUND_MIN = 2  # lists' worth of films the mood's genres must leave, else it is topped up
 MOOD_PENALTY = 2.5  # subtracted per unit of an unwanted mood: "not X" is said on purpose
 IMPLIED_PENALTY = 1.0  # per unit of a mood that fights a wanted one ("feel-good" vs "dark")
 BLEND_SPREAD = 1.5  # the spread the mood terms above were calibrated against
@@ -60,12 +61,16 @@ def _timed(state: AgentState, stage: str, started: float) -> dict[str, float]:
     return timings
 
 
-def where(state: AgentState, user: UserFacts) -> ItemFilter:
+def where(state: AgentState, user: UserFacts, *, moods: bool = True) -> ItemFilter:
     """The turn's filter: the wanted/unwanted genres and years, and every excluded item; when
-    a mood is all the person asked for, the genres that carry it (``mood_genre_bounds``)."""
+    a mood is asked for and no genre (and ``moods``), the genres that carry it
+    (``mood_genre_bounds``): "like Alien, but funnier" is a comedy near Alien (the reply said
+    "Funnier picks:" over The Shining and The Matrix). The mood's bounds are the agent's
+    reading, not the person's words: where they leave fewer than a list, the filter stage
+    tops it up from outside them (:func:`filter_stage`)."""
     prefs = preferences(state)
     include, exclude = list(prefs.include_genres), list(prefs.exclude_genres)
-    if prefs.moods and not (include or prefs.require_genres or liked_items(prefs)):
+    if moods and prefs.moods and not (include or prefs.require_genres):
         carriers, never = mood_genre_bounds(prefs.moods)
         include = sorted(carriers - set(exclude))
         exclude += sorted(never - set(exclude))
@@ -98,6 +103,11 @@ def retrieve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         Hit(i, 0.0, "ranker")
         for i in filter_items(deps.tools, extra_candidates(state, deps), allowed)
     ]
+    loose = where(state, user, moods=False)
+    if loose != allowed and len(hits) < MOOD_BOUND_MIN * (state.get("k") or deps.config.k):
+        hits += search_items(
+            deps.tools, query=query_text(prefs), like_item_ids=liked_items(prefs), where=loose, k=k
+        )
     return {"candidates": merged(hits), "timings_ms": _timed(state, "retrieve", started)}
 
 
@@ -138,6 +148,12 @@ def filter_stage(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
     user = user_facts(state, deps)
     allowed = where(state, user)
     keep = set(filter_items(deps.tools, [c.item_id for c in candidates], allowed))
+    loose = where(state, user, moods=False)
+    if loose != allowed and len(keep) < MOOD_BOUND_MIN * (state.get("k") or deps.config.k):
+        # too few films of the mood's genres for a list and its replacements (a 👎 swaps in
+        # the next): the rest from outside them, the mood's own bonus ranking them (the
+        # person named no genre)
+        keep |= set(filter_items(deps.tools, [c.item_id for c in candidates], loose))
     kept = [c for c in candidates if c.item_id in keep]
     update: dict[str, Any] = {}
     if not kept and state.get("must_recommend"):

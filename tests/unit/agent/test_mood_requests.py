@@ -4,6 +4,8 @@ mood's evidence, not by the request's words: on ml-latest-small "something scary
 
 from __future__ import annotations
 
+import asyncio
+
 from agent.lexicon import MOODS, mood_genre_bounds
 from agent.ranking import mood_only
 from agent.recommender import Recommender
@@ -46,7 +48,7 @@ def test_a_mood_is_the_whole_request_only_without_other_words_genres_or_films() 
 
 def test_something_scary_shows_only_films_of_its_genres(recommender: Recommender) -> None:
     catalog = recommender.deps.tools.catalog
-    reply = recommender.reply("something scary", thread_id="m1", k=10)
+    reply = recommender.reply("something scary", thread_id="m1", k=3)
     genres = [set(catalog.get(r.item_id).genres) for r in reply.recommendations]
     assert genres and all(g & {"Horror", "Thriller"} for g in genres)
     assert not any(g & {"Children", "Animation", "Musical"} for g in genres)
@@ -57,7 +59,7 @@ def test_something_scary_shows_only_films_of_its_genres(recommender: Recommender
 
 def test_a_feel_good_request_leaves_out_horror_and_war(recommender: Recommender) -> None:
     catalog = recommender.deps.tools.catalog
-    reply = recommender.reply("a feel-good movie", thread_id="m3", k=10)
+    reply = recommender.reply("a feel-good movie", thread_id="m3", k=3)
     shown = [set(catalog.get(r.item_id).genres) for r in reply.recommendations]
     assert shown and not any(g & {"Horror", "War", "Film-Noir"} for g in shown)
     assert all(g & MOODS["light"].carriers for g in shown)
@@ -100,3 +102,25 @@ def test_a_subject_asked_for_lifts_the_films_about_it_never_by_title(
     scores = [{r.item_id: r.score for r in reply.recommendations} for reply in (toys, plain)]
     gains = {i: scores[0][i] - scores[1][i] for i in scores[0] if i in scores[1]}
     assert max(gains, key=lambda i: gains[i]) == 1  # Toy Story gained the most
+
+
+def test_like_a_film_but_funnier_is_a_comedy_near_it(recommender: Recommender) -> None:
+    catalog = recommender.deps.tools.catalog
+    funnier = recommender.reply("something like The Matrix, but funnier", thread_id="f1", k=3)
+    assert funnier.recommendations
+    assert all("Comedy" in catalog.get(r.item_id).genres for r in funnier.recommendations)
+    plain = recommender.reply("something like The Matrix", thread_id="f2", k=3)
+    assert not all("Comedy" in catalog.get(r.item_id).genres for r in plain.recommendations)
+
+
+def test_too_few_films_of_the_moods_genres_are_topped_up(recommender: Recommender) -> None:
+    """Six comedies in the tiny catalog: after two lists of three, a third still has films
+    (the mood ranks them; the person named no genre), and a 👎 still has a replacement."""
+    catalog = recommender.deps.tools.catalog
+    for text in ("something funny", "more please", "more please"):
+        reply = recommender.reply(text, thread_id="f3", k=3)
+        assert len(reply.recommendations) == 3, text
+    assert not all("Comedy" in catalog.get(r.item_id).genres for r in reply.recommendations)
+    rejected = reply.recommendations[0].item_id
+    replacement = asyncio.run(recommender.afeedback("f3", rejected, "rejected"))
+    assert replacement is not None and replacement.item_id != rejected
