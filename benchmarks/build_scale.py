@@ -3,9 +3,12 @@
 Generates a synthetic MovieLens-format catalog (``movies.csv`` with titles made of words, a year
 and 1-3 genres; ``ratings.csv`` with ``--ratings-per-item`` ratings per item on average from
 ``items / 10`` users; ``tags.csv`` with about one tag per item from a 400-word vocabulary),
-then runs the catalog build (load → store → text → embed → index; not the ranker) in a child
-process and reports its wall time per stage, peak resident memory (``ru_maxrss`` / ``VmHWM``)
-and embedding items/s.
+then runs the catalog build (load → store → text → embed → index) in a child process and
+reports its wall time per stage, peak resident memory (``ru_maxrss`` / ``VmHWM``) and embedding
+items/s. ``--ranker`` then runs the ranker stage of ``recbot build`` (read the build, split,
+features, train for ``--ranker-epochs``; ``0`` prepares every training input but takes no step)
+in a second child on the same home and reports it the same way; ``--ranker-only`` measures
+just that stage on the home a ``--keep`` run left.
 
 ``--embedder fake`` uses a hash-seeded random 384-d vector per text (microseconds each), for
 memory and streaming runs at 10^6 items that the real model cannot embed in reasonable time on
@@ -14,6 +17,8 @@ on Ray (a local instance without an address).
 
     python benchmarks/build_scale.py --items 100000 --embedder fake --index-kind flat
     python benchmarks/build_scale.py --items 10000 --embedder minilm [--ray]
+    python benchmarks/build_scale.py --items 100000 --ranker --ranker-epochs 1 --keep /tmp/bs
+    python benchmarks/build_scale.py --items 100000 --ranker-only --keep /tmp/bs
 """
 
 # ruff: noqa: E402  (the path fix below must run before the project imports)
@@ -143,13 +148,26 @@ class PeakSampler:
 
     def __init__(self) -> None:
         self.peak_anon = 0.0
+        self.phase_peak = 0.0  # since the last phase()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
-            self.peak_anon = max(self.peak_anon, _status_mb().get("RssAnon", 0.0))
+            self._sample()
+
+    def _sample(self) -> float:
+        now = _status_mb().get("RssAnon", 0.0)
+        self.peak_anon = max(self.peak_anon, now)
+        self.phase_peak = max(self.phase_peak, now)
+        return now
+
+    def phase(self) -> float:
+        """Peak anonymous MB since the previous call (or the start); starts the next phase."""
+        peak = max(self.phase_peak, self._sample())
+        self.phase_peak = 0.0
+        return round(peak, 1)
 
     def stop(self) -> dict[str, float]:
         self._stop.set()
@@ -202,6 +220,72 @@ def run_build(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def run_ranker(args: argparse.Namespace) -> dict[str, Any]:
+    """The ranker stage of ``recbot build`` on a finished catalog build, phase by phase:
+    read the build, split + features (+ training inputs), then the epochs."""
+    from catalog.build import BuildConfig
+    from ranker.pipeline import ensure_ranker, read_inputs
+    from ranker.train import TrainConfig
+
+    home = Path(args.home)
+    config = BuildConfig(
+        home=home, database_url=f"sqlite:///{home / 'app.db'}", data_dir=Path(args.data_dir)
+    )
+    train_config = TrainConfig(epochs=args.ranker_epochs, seed=1)
+    marks: dict[str, float] = {}
+
+    def log(message: str) -> None:  # the first line after split and features are ready
+        if message.startswith("Training the ranker") and "prepare" not in marks:
+            marks["prepare"] = time.perf_counter()
+            peaks["prepare"] = sampler.phase()
+
+    peaks: dict[str, float] = {}
+    sampler = PeakSampler()
+    start = time.perf_counter()
+    inputs = read_inputs(config)
+    read = time.perf_counter()
+    peaks["read"] = sampler.phase()
+    manifest, _ = ensure_ranker(
+        config, train_config, inputs=inputs, force=True, progress=False, log=log
+    )
+    end = time.perf_counter()
+    peaks["train"] = sampler.phase()
+    memory = sampler.stop()
+    split = manifest["split"]
+    return {
+        "stage": "ranker",
+        "items": len(inputs.content),
+        "interactions": split["interactions"],
+        "protocol_items": split["items"],
+        "users": split["users"],
+        "epochs": manifest["epochs"],
+        "wall_s": round(end - start, 1),
+        "timings_s": {
+            "read": round(read - start, 1),
+            "prepare": round(marks.get("prepare", end) - read, 1),
+            "train": round(end - marks.get("prepare", end), 1),
+        },
+        "peak_anon_mb_by_phase": peaks,
+        "content": type(inputs.content).__name__,
+        **{key: round(value, 1) for key, value in memory.items()},
+    }
+
+
+def _child(args: argparse.Namespace, home: Path, data_dir: Path, stage: str) -> dict[str, Any]:
+    """Run one measured stage in a fresh interpreter; its JSON row."""
+    child = [sys.executable, __file__, "--child", stage, "--home", str(home), "--data-dir"]
+    child += [str(data_dir), "--embedder", args.embedder, "--index-kind", args.index_kind]
+    child += ["--ranker-epochs", str(args.ranker_epochs)]
+    if args.ray is not None:
+        child += ["--ray", args.ray, "--ray-cpus", str(args.ray_cpus)]
+    done = subprocess.run(child, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stderr[-4000:], file=sys.stderr)
+        raise SystemExit(done.returncode)
+    row: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return row
+
+
 # --- the driver -----------------------------------------------------------------------------
 
 
@@ -215,41 +299,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ray-cpus", type=int, default=2, help="CPUs of a local Ray instance")
     parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
     parser.add_argument("--out", type=Path, default=Path("results"))
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ranker", action="store_true", help="measure the ranker stage too")
+    parser.add_argument(
+        "--ranker-only", action="store_true", help="only the ranker stage, on the --keep home"
+    )
+    parser.add_argument(
+        "--ranker-epochs", type=int, default=1, help="0: prepare every training input, no step"
+    )
+    parser.add_argument("--child", choices=("build", "ranker"), help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.ray is not None and args.embedder == "fake":
         parser.error("--ray embeds with the real model: use --embedder minilm")
+    if args.ranker_only and args.keep is None:
+        parser.error("--ranker-only measures the home a --keep run left: give --keep")
     if args.child:
-        print(json.dumps(run_build(args)))
+        print(json.dumps(run_build(args) if args.child == "build" else run_ranker(args)))
         return 0
     work = args.keep or Path(tempfile.mkdtemp(prefix="build-scale-"))
     data_dir = work / f"ml-synthetic-{args.items}"
+    home = work / f"home-{args.items}-{args.embedder}{'-ray' if args.ray else ''}"
+    rows = []
     try:
         if not (data_dir / "ratings.csv").exists():
             started = time.perf_counter()
             generate(data_dir, items=args.items, ratings_per_item=args.ratings_per_item)
             print(f"generated {data_dir} in {time.perf_counter() - started:.0f} s", flush=True)
-        home = work / f"home-{args.items}-{args.embedder}{'-ray' if args.ray else ''}"
-        shutil.rmtree(home, ignore_errors=True)
-        child = [sys.executable, __file__, "--child", "--home", str(home), "--data-dir"]
-        child += [str(data_dir), "--embedder", args.embedder, "--index-kind", args.index_kind]
-        if args.ray is not None:
-            child += ["--ray", args.ray, "--ray-cpus", str(args.ray_cpus)]
-        done = subprocess.run(child, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(done.stderr[-4000:], file=sys.stderr)
-            return done.returncode
-        row = json.loads(done.stdout.strip().splitlines()[-1])
+        if not args.ranker_only:
+            shutil.rmtree(home, ignore_errors=True)
+            rows.append(_child(args, home, data_dir, "build"))
+        if args.ranker or args.ranker_only:
+            rows.append(_child(args, home, data_dir, "ranker"))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    row.update(date=date.today().isoformat(), cpus=os.cpu_count(), load=os.getloadavg()[0])
-    print(json.dumps(row, indent=2))
     args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "build_scale.jsonl").open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
+    for row in rows:
+        row.update(date=date.today().isoformat(), cpus=os.cpu_count(), load=os.getloadavg()[0])
+        print(json.dumps(row, indent=2))
+        with (args.out / "build_scale.jsonl").open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
     return 0
 
 
