@@ -198,7 +198,15 @@ def series_key(title: str) -> str:
     main = " ".join(_PARENTHESISED.sub(" ", title).split()) or title
     key = title_key(_short_title(main) or main)
     key = _SERIES_TAIL.sub("", key).strip() or key
+    named = _HERO_AND_THE.match(key)  # "Harry Potter and the Goblet of Fire": no colon
+    key = named.group(1) if named else key
     return key if len(key) >= MIN_SERIES_CHARS else ""
+
+
+# a hero's name of two or three words, then "and the": "Harry Potter and the Chamber of
+# Secrets", "Indiana Jones and the Temple of Doom" (one word is too little: "Beauty and the
+# Beast", "Charlie and the Chocolate Factory")
+_HERO_AND_THE = re.compile(r"^(\w+ \w+(?: \w+)?) and the \w")
 
 
 _ROMAN = {"i": 1, "v": 5, "x": 10}

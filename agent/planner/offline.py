@@ -61,6 +61,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -105,6 +106,8 @@ from catalog.domain import Catalog
 from catalog.subjects import catalog_words, tag_vocabulary
 from catalog.titles import series_key, title_key
 
+# no vowel, five consonants in a row, or one letter three times: "zzzp", "asdkjh"
+_UNPRONOUNCEABLE = re.compile(r"^[^aeiouy]+$|[^aeiouy\d]{5}|(\w)\1\1")
 MAX_SCAN_CHARS = 2000  # longer messages are read by their start
 MAX_QUESTION_CHARS = 500
 _REQUESTS = frozenset({"recommend", "suggest", "show me", "give me", "looking for", "want"})
@@ -225,6 +228,14 @@ class OfflinePlanner:
             words, reading.claimed, reading.negated, reading.walk.mentions, builder.still_wants
         )
         subjects = self._negated_subjects(reading)
+        if (
+            vibe
+            and not (builder.has_signal("") or subjects or reading.walk.cues)
+            and self._gibberish(vibe)
+        ):
+            # "asdkjh qwe zzzp": no word anyone uses, so nothing to search for; say so, ask
+            builder.ignored.append(" ".join(message.split())[:MAX_QUESTION_CHARS])
+            vibe = ""
         action = _action(reading, builder.has_signal(vibe) or bool(subjects), context)
         plan = builder.plan(action, vibe if action in ("recommend", "refine") else "")
         plan.ignored += [text for text in reading.unsupported if text not in plan.ignored]
@@ -232,6 +243,15 @@ class OfflinePlanner:
         if context.has_preferences and _new_topic(reading, plan):
             plan.drop = ["topic", *plan.drop]
         return plan
+
+    def _gibberish(self, vibe: str) -> bool:
+        """Whether no word of the vibe is one the catalog or everyday English uses, and they
+        are several or unpronounceable: one unknown but word-like word ("wuxia") may still
+        mean something to the text search."""
+        words = [word for word in vibe.split() if word not in STOPWORDS | FILLER_WORDS]
+        if not words or any(self._typos.knows(word) for word in words):
+            return False
+        return len(words) > 1 or bool(_UNPRONOUNCEABLE.search(words[0]))
 
     def _spelt(self, word: Word) -> Word:
         """The word, or the genre or mood word it misspells (:class:`TypoFixer`)."""

@@ -228,6 +228,10 @@ class TypoFixer:
         self._targets = sorted(word for word in targets if len(word) >= MIN_TYPO_CHARS - 1)
         self._known = known | set(targets)
 
+    def knows(self, norm: str) -> bool:
+        """Whether a word is one the catalog, the phrases or everyday English use."""
+        return norm in self._known
+
     def fix(self, norm: str) -> str | None:
         if len(norm) < MIN_TYPO_CHARS or norm in self._known or not norm.isalpha():
             return None

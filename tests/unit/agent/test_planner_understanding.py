@@ -108,6 +108,13 @@ def test_genres_after_outside_of_are_excluded(planner: OfflinePlanner) -> None:
         ("Toy Story 3", "toy story", ["Toy Story", "Toy Story 2"]),
         ("Star Wars: Episode V - The Empire Strikes Back", "star wars", ["Star Wars: Episode I"]),
         ("Up", "", []),  # too short to tell a series by
+        (
+            "Harry Potter and the Goblet of Fire",  # no colon: the hero's name is the series
+            "harry potter",
+            ["Harry Potter and the Chamber of Secrets", "Harry Potter and the Deathly Hallows"],
+        ),
+        ("Indiana Jones and the Temple of Doom", "indiana jones", ["Indiana Jones and the X"]),
+        ("Beauty and the Beast", "beauty and the beast", []),  # one word is no hero's name
     ],
 )
 def test_series_keys(title: str, key: str, members: list[str]) -> None:

@@ -74,3 +74,22 @@ def test_a_request_of_only_what_the_catalog_lacks_asks_and_says_why(
     assert reply.reply.startswith("The catalog has no running times")
     shown = recommender.reply("a comedy on Netflix", thread_id="u2", k=3)
     assert shown.recommendations and "which service streams what" in shown.reply
+
+
+@pytest.mark.parametrize("message", ["asdkjh qwe zzzp", "zzzp", "qwerty asdf"])
+def test_gibberish_gets_a_question_not_a_list(planner: OfflinePlanner, message: str) -> None:
+    plan = planner.plan(message, EMPTY)
+    assert plan.action == "clarify" and plan.vibe == "" and plan.ignored == [message]
+
+
+@pytest.mark.parametrize("message", ["wuxia", "a xyzzy horror movie", "something blorpy"])
+def test_one_unknown_but_wordlike_word_is_still_searched(
+    planner: OfflinePlanner, message: str
+) -> None:
+    assert planner.plan(message, EMPTY).action == "recommend"
+
+
+def test_gibberish_in_the_chat_says_it_was_not_understood(recommender: Recommender) -> None:
+    reply = recommender.reply("asdkjh qwe zzzp", thread_id="g1")
+    assert reply.action == "clarify" and not reply.recommendations
+    assert reply.reply.startswith("I can't tell which films “asdkjh qwe zzzp” means")
