@@ -240,10 +240,10 @@ def read_inputs(config: BuildConfig) -> RankerInputs:
 def item_vectors(config: BuildConfig, manifest: Manifest, ids: np.ndarray) -> np.ndarray:
     """The item vectors of ``ids`` (ascending) as the index holds them, (N, D) float32.
 
-    Memory-mapped from the build's embedding cache when that provably holds the index's
-    vectors: a flat or HNSW index (which store the vectors exactly) of this model and size,
-    built after the cache was last written (a build rewrites the cache with the catalog's
-    vectors in id order, then indexes them). Otherwise copied out of the index.
+    Memory-mapped from the build's embedding cache when it holds the index's vectors by
+    construction: a flat or HNSW index (which keep the vectors exactly) of this model and size,
+    written after the cache was last written (a build rewrites the cache with the catalog's
+    vectors in id order, then indexes them). Otherwise copied out of the index, as before.
     """
     cache, index_file = config.embeddings_path, config.index_dir / INDEX_FILE
     try:
