@@ -226,7 +226,7 @@ class WindowSampler:
         """How many batches one epoch has, and the batches, each made only when it is taken.
 
         The windows and their order are drawn at once; an epoch's batches together hold a
-        (T, content) query per window, so they are never all in memory (1.6 GB at 10^4 users).
+        (T, content) query per window, so they are never all in memory (~1.5 GB at 10^4 users).
         """
         windows = self.windows()
         order = self.rng.permutation(len(windows))
