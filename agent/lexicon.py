@@ -263,7 +263,7 @@ MOOD_SYNONYMS: dict[str, str] = {name: name for name in MOODS} | {
     **dict.fromkeys(
         _bars(
             "scarier|scariest|terrifying|creepy|creepier|spooky|frightening|chilling|eerie|scare"
-            "|scares|jump scares|jumpscares|horrifying|give me nightmares|nightmares"
+            "|scares|scared|jump scares|jumpscares|horrifying|give me nightmares|nightmares"
         ),
         "scary",
     ),

@@ -86,6 +86,14 @@ TRAILING_CUES: dict[str, str] = {
     "is not important": "drop",
     "isn't important": "drop",
     "not important": "drop",
+    # what the person cannot take: "I scare easily", "horror scares me", "gore freaks me out"
+    "easily": "neg",
+    "scares me": "neg",
+    "scare me": "neg",
+    "freaks me out": "neg",
+    "freak me out": "neg",
+    "is too much for me": "neg",
+    "are too much for me": "neg",
 }
 # Cues a title the catalog lacks may follow ("loved X", "hated X", "more like X"), and cues
 # that start a new statement, ending such a title ("loved X And Hated Y").

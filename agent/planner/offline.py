@@ -245,13 +245,15 @@ class OfflinePlanner:
         return plan
 
     def _gibberish(self, vibe: str) -> bool:
-        """Whether no word of the vibe is one the catalog or everyday English uses, and they
-        are several or unpronounceable: one unknown but word-like word ("wuxia") may still
-        mean something to the text search."""
+        """Whether no word of the vibe is one the catalog or everyday English uses, and at
+        least half of them are unpronounceable: an unknown but word-like word ("wuxia", a
+        name) may still mean something to the text search."""
         words = [word for word in vibe.split() if word not in STOPWORDS | FILLER_WORDS]
         if not words or any(self._typos.knows(word) for word in words):
             return False
-        return len(words) > 1 or bool(_UNPRONOUNCEABLE.search(words[0]))
+        # names the catalog lacks ("Meryl Streep" in a small catalog) are pronounceable
+        unpronounceable = sum(1 for word in words if _UNPRONOUNCEABLE.search(word))
+        return 2 * unpronounceable >= len(words)
 
     def _spelt(self, word: Word) -> Word:
         """The word, or the genre or mood word it misspells (:class:`TypoFixer`)."""

@@ -290,3 +290,22 @@ def test_years_said_outright_win_over_older(planner: OfflinePlanner) -> None:
 def test_sci_fi_misspelt_is_still_sci_fi(planner: OfflinePlanner) -> None:
     for message in ("a scfi movie", "some syfy please"):
         assert planner.plan(message, EMPTY).include_genres == ["Sci-Fi"], message
+
+
+@pytest.mark.parametrize(
+    ("message", "avoided"),
+    [
+        ("anything except horror, I scare easily", "scary"),
+        ("I get scared easily, something else", "scary"),
+        ("horror scares me", None),  # the genre is left out instead
+    ],
+)
+def test_what_the_person_cannot_take_is_avoided(
+    planner: OfflinePlanner, message: str, avoided: str | None
+) -> None:
+    plan = planner.plan(message, EMPTY)
+    assert "scary" not in plan.moods
+    assert plan.avoid_moods == ([avoided] if avoided else [])
+    assert "scare" not in plan.vibe and "scared" not in plan.vibe
+    if avoided is None:
+        assert plan.exclude_genres == ["Horror"]

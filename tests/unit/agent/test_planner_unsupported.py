@@ -76,13 +76,15 @@ def test_a_request_of_only_what_the_catalog_lacks_asks_and_says_why(
     assert shown.recommendations and "which service streams what" in shown.reply
 
 
-@pytest.mark.parametrize("message", ["asdkjh qwe zzzp", "zzzp", "qwerty asdf"])
+@pytest.mark.parametrize("message", ["asdkjh qwe zzzp", "zzzp", "xkcd bvcdf"])
 def test_gibberish_gets_a_question_not_a_list(planner: OfflinePlanner, message: str) -> None:
     plan = planner.plan(message, EMPTY)
     assert plan.action == "clarify" and plan.vibe == "" and plan.ignored == [message]
 
 
-@pytest.mark.parametrize("message", ["wuxia", "a xyzzy horror movie", "something blorpy"])
+@pytest.mark.parametrize(
+    "message", ["wuxia", "a xyzzy horror movie", "something blorpy", "a movie with Meryl Streep"]
+)
 def test_one_unknown_but_wordlike_word_is_still_searched(
     planner: OfflinePlanner, message: str
 ) -> None:
