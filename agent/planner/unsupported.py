@@ -27,13 +27,13 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "runtime",
         re.compile(
-            # a bound and an amount ("under an hour"), a number ("90 minutes") or a length
-            # ("two hours long"); "about an hour glass" is none of them
+            # a bound and an amount ("under an hour"), a number ("90 minutes", "a three-hour
+            # epic") or a length ("an hour long"); "about an hour glass" is none of them
             r"\b(?:under|less than|shorter than|no longer than|not longer than|no more than"
             r"|at most|max|maximum|over|more than|longer than|at least|roughly"
             r"|approximately|below|above|within)\s+"
             rf"{_AMOUNT}\s*{_UNIT}(?:\s+(?:long|or less|or more|max))?\b"
-            rf"|\b\d{{1,3}}\s*{_UNIT}(?:\s+(?:long|or less|or more|max))?\b"
+            rf"|\b(?:\d{{1,3}}|one|two|three|four|five)\s*{_UNIT}(?:\s+(?:long|or less|or more|max))?\b"
             rf"|\b{_AMOUNT}\s*{_UNIT}\s+(?:long|or less|or more|max)\b"
             r"|\b(?:runtime|run time|running time)\b"
         ),

@@ -26,6 +26,7 @@ def planner() -> OfflinePlanner:
     [
         ("a comedy under 90 minutes", "under 90 minutes", "runtime", set()),
         ("a thriller, less than two hours long", "less than two hours long", "runtime", set()),
+        ("a three-hour war epic", "three-hour", "runtime", {"epic"}),
         ("a horror movie on Netflix", "on Netflix", "streaming", set()),
         ("a PG-13 comedy", "PG-13", "rating", set()),
         ("a Korean thriller", "Korean", "country", {"korean"}),
