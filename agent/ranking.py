@@ -35,6 +35,8 @@ SERIES_FIRST = 2  # films of one series placed before other series have had thei
 # "a movie about a dog" opened with Forrest Gump and Anchorman, the text search's weak pull
 # outweighed by their quality
 SUBJECT_BONUS = 1.0
+RARE_SUBJECT_ITEMS = 20
+RARE_SUBJECT_BONUS = 3.0
 
 
 def mentioned_items(state: Mapping[str, Any], catalog: Catalog) -> list[int]:
@@ -150,14 +152,27 @@ def request_subjects(vibe: str, catalog: Catalog) -> list[str]:
     return tagged_phrases(_descriptive_runs(vibe), tag_vocabulary(catalog))
 
 
+def subject_candidates(vibe: str, catalog: Catalog) -> list[int]:
+    """The films about the request's subjects (tags or overview), up to
+    ``EXTRA_CANDIDATES`` a subject: candidates the text search may have missed."""
+    return dedupe(
+        i
+        for subject in request_subjects(vibe, catalog)
+        for i in items_described(catalog, subject)[:EXTRA_CANDIDATES]
+    )
+
+
 def subject_adjustments(vibe: str, candidates: Sequence[int], catalog: Catalog) -> np.ndarray:
     """``SUBJECT_BONUS`` for each subject of the request a candidate's tags or overview say
-    (never its title alone: that is the echo the text search already suffers from)."""
+    (never its title alone: that is the echo the text search already suffers from);
+    ``RARE_SUBJECT_BONUS`` for a subject at most ``RARE_SUBJECT_ITEMS`` films have, which is
+    mostly a name (a person, a studio): "starring Meryl Streep" wants her two films first."""
     subjects = request_subjects(vibe, catalog)
     out = np.zeros(len(candidates))
     for subject in subjects:
         about = set(items_described(catalog, subject))
-        out += SUBJECT_BONUS * np.fromiter((i in about for i in candidates), float, len(candidates))
+        bonus = RARE_SUBJECT_BONUS if len(about) <= RARE_SUBJECT_ITEMS else SUBJECT_BONUS
+        out += bonus * np.fromiter((i in about for i in candidates), float, len(candidates))
     return out
 
 

@@ -19,6 +19,7 @@ from agent.ranking import (
     signal_weights,
     spread_series,
     subject_adjustments,
+    subject_candidates,
 )
 from agent.state import AgentState, Candidate, GuardRecord, Preferences, UserFacts
 from agent.turn import (
@@ -103,6 +104,10 @@ def retrieve(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
         Hit(i, 0.0, "ranker")
         for i in filter_items(deps.tools, extra_candidates(state, deps), allowed)
     ]
+    # the films about a subject asked for, whether or not the text search found them ("starring
+    # Meryl Streep": the films tagged with her were not among its thousand)
+    about = subject_candidates(prefs.vibe, deps.tools.catalog)
+    hits += [Hit(i, 0.0, "subject") for i in filter_items(deps.tools, about, allowed)]
     loose = where(state, user, moods=False)
     if loose != allowed and len(hits) < MOOD_BOUND_MIN * (state.get("k") or deps.config.k):
         hits += search_items(

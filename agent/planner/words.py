@@ -137,7 +137,7 @@ FILLER_WORDS = word_set(
     much many tonight today evening weekend now also even still else another ones part bot hi
     hello hey actually definitely probably especially super totally exactly basically mood
     feel feeling think guess know tell ideas idea options option choice similar else already
-    watchable worth enjoy enjoyable new
+    watchable worth enjoy enjoyable new starring featuring
     """
 )
 

@@ -91,11 +91,11 @@ def test_a_subject_asked_for_lifts_the_films_about_it_never_by_title(
 ) -> None:
     """The tiny catalog tags Toy Story "toys" and its overview says "toy"; its sequels only
     have the word in their titles, which is no evidence (the title echo)."""
-    from agent.ranking import SUBJECT_BONUS, subject_adjustments
+    from agent.ranking import RARE_SUBJECT_BONUS, subject_adjustments
 
     catalog = recommender.deps.tools.catalog
     lifted = subject_adjustments("animated toys", [1, 5, 9, 7], catalog)
-    assert lifted.tolist() == [SUBJECT_BONUS, 0.0, 0.0, 0.0]
+    assert lifted.tolist() == [RARE_SUBJECT_BONUS, 0.0, 0.0, 0.0]  # one film: a rare subject
     assert not subject_adjustments("animated", [1, 5, 9, 7], catalog).any()
     toys = recommender.reply("an animated movie about toys", thread_id="s1", k=10)
     plain = recommender.reply("an animated movie", thread_id="s2", k=10)
@@ -124,3 +124,24 @@ def test_too_few_films_of_the_moods_genres_are_topped_up(recommender: Recommende
     rejected = reply.recommendations[0].item_id
     replacement = asyncio.run(recommender.afeedback("f3", rejected, "rejected"))
     assert replacement is not None and replacement.item_id != rejected
+
+
+def test_a_rare_subject_is_a_name_and_its_films_come_in_and_lead() -> None:
+    """A subject few films have (a person, a studio) lifts them more than a common topic, and
+    they are candidates even when the text search did not find them."""
+    from agent.ranking import (
+        RARE_SUBJECT_BONUS,
+        RARE_SUBJECT_ITEMS,
+        SUBJECT_BONUS,
+        subject_adjustments,
+        subject_candidates,
+    )
+    from catalog.domain import Catalog, Item
+
+    common = [Item(i, f"Film {i}", 2000, ("Drama",), ("dogs",), "") for i in range(1, 30)]
+    rare = [Item(100, "Ricki", 2015, ("Comedy",), ("meryl streep",), "A rock singer.")]
+    catalog = Catalog([*common, *rare])
+    assert len(common) > RARE_SUBJECT_ITEMS
+    assert subject_candidates("meryl streep", catalog) == [100]
+    lifted = subject_adjustments("meryl streep dogs", [100, 1, 50], catalog).tolist()
+    assert lifted == [RARE_SUBJECT_BONUS, SUBJECT_BONUS, 0.0]
