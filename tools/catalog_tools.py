@@ -19,7 +19,7 @@ from ranker.types import UserContext
 from tools.deps import ToolDeps
 from tools.scoring import standardise
 
-HitSource = Literal["text", "items", "popular", "ranker"]
+HitSource = Literal["text", "items", "popular", "ranker", "subject"]
 
 
 @dataclass(frozen=True, slots=True)
