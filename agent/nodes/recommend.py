@@ -67,7 +67,7 @@ def where(state: AgentState, user: UserFacts, *, moods: bool = True) -> ItemFilt
     a mood is asked for and no genre (and ``moods``), the genres that carry it
     (``mood_genre_bounds``): "like Alien, but funnier" is a comedy near Alien (the reply said
     "Funnier picks:" over The Shining and The Matrix). The mood's bounds are the agent's
-    reading, not the person's words: where they leave fewer than a list, the filter stage
+    reading, not the person's words: where they leave fewer than two lists, the filter stage
     tops it up from outside them (:func:`filter_stage`)."""
     prefs = preferences(state)
     include, exclude = list(prefs.include_genres), list(prefs.exclude_genres)
