@@ -6,10 +6,11 @@ them the way it normalises messages, so "sci-fi", "sci fi" and "Sci-Fi" are one 
 
 Moods vs genres: a genre is a hard catalog label (include / exclude); a mood is a soft quality
 measured by :func:`mood_score` from genres, tags and overview words, so "less depressing" can
-push sad films down without banning dramas. Only when a mood is the whole request ("something
-scary": no genre, no film named) does it bound the genres (:func:`mood_genre_bounds`): without
-that, a film merely titled with the word (*Scary Movie*, *Running Scared*) or a cartoon about
-"scaring" (*Monsters, Inc.*) filled the list.
+push sad films down without banning dramas. Only when a mood is asked for and no genre is
+("something scary", "like Alien but funnier") does it bound the genres
+(:func:`mood_genre_bounds`, topped up where too few films are left): without that, a film
+merely titled with the word (*Scary Movie*, *Running Scared*) or a cartoon about "scaring"
+(*Monsters, Inc.*) filled the list.
 
 Opposites: wanting a mood cancels earlier wishes for its opposites (:data:`OPPOSITE_MOODS`):
 "something uplifting" after "something dark" replaces dark. Avoiding a mood implies nothing

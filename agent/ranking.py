@@ -129,21 +129,25 @@ def _descriptive_runs(vibe: str) -> tuple[tuple[str, ...], ...]:
     run: list[str] = []
     i = 0
     while i < len(words):
-        for size in (3, 2, 1):
-            phrase = " ".join(words[i : i + size])
-            if len(words) - i >= size and (phrase in MOOD_SYNONYMS or phrase in GENRE_SYNONYMS):
-                i += size
-                break
-        else:
-            if words[i] not in STOPWORDS and words[i] not in FILLER_WORDS:
-                run.append(words[i])
-                i += 1
-                continue
-            i += 1
-        runs += [tuple(run)] if run else []
-        run = []
+        phrase = next(
+            (
+                n
+                for n in (3, 2, 1)
+                if i + n <= len(words) and " ".join(words[i : i + n]) in _MOOD_OR_GENRE
+            ),
+            0,
+        )
+        if not phrase and words[i] not in STOPWORDS and words[i] not in FILLER_WORDS:
+            run.append(words[i])
+        elif run:  # a mood or genre phrase, or filler, ends the run
+            runs.append(tuple(run))
+            run = []
+        i += phrase or 1
     runs += [tuple(run)] if run else []
     return tuple(runs)
+
+
+_MOOD_OR_GENRE = frozenset(MOOD_SYNONYMS) | frozenset(GENRE_SYNONYMS)
 
 
 def request_subjects(vibe: str, catalog: Catalog) -> list[str]:

@@ -248,7 +248,9 @@ class OfflinePlanner:
         """Whether no word of the vibe is one the catalog or everyday English uses, and at
         least half of them are unpronounceable: an unknown but word-like word ("wuxia", a
         name) may still mean something to the text search."""
-        words = [word for word in vibe.split() if word not in STOPWORDS | FILLER_WORDS]
+        words = [
+            word for word in vibe.split() if word not in STOPWORDS and word not in FILLER_WORDS
+        ]
         if not words or any(self._typos.knows(word) for word in words):
             return False
         # names the catalog lacks ("Meryl Streep" in a small catalog) are pronounceable

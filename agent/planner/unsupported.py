@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from agent.lexicon import normalize_text
 from agent.planner.words import Word, WordText
 
 Kind = Literal["runtime", "streaming", "rating", "country"]
@@ -96,7 +97,7 @@ def find_unsupported(words: Sequence[Word], claimed: Sequence[bool]) -> list[tup
 
 def unsupported_kind(text: str) -> Kind | None:
     """Which attribute the catalog lacks a phrase asks about ("under 90 minutes": runtime)."""
-    plain = " ".join(re.sub(r"[^a-z0-9]+", " ", text.casefold()).split())
+    plain = normalize_text(text)  # as the planner reads words: "that's on" -> "thats on"
     for kind, pattern in _PATTERNS:
         if pattern.search(plain):
             return kind
