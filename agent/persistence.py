@@ -54,6 +54,10 @@ class AccountRow(FeedbackBase):
 
 ACCOUNT_ID_BASE = 1_000_000_000  # new accounts' user ids start here, clear of catalog users
 ACCOUNT_RETRIES = 20  # attempts at a fresh id when concurrent visitors race for the same one
+# Postgres: account creation takes this transaction-scoped advisory lock first, so concurrent
+# first visits (on one replica or many) compute their new ids one after another instead of
+# racing for the same max + 1 (50 at once could exhaust the retries).
+ACCOUNT_LOCK_KEY = 0x7265_6362_6F74  # "recbot"
 MAX_USER_ID = 2**63 - 1  # the largest id an SQL BIGINT holds
 
 
@@ -123,7 +127,9 @@ class UserData:
         An identifier that is a catalog user's id ("42") acts as that user, so a demo login can
         show the warm path; any other identifier gets a new id of its own. Creation is one
         insert-if-absent statement, retried when a concurrent visitor took the same new id, so
-        visitors arriving together never collide.
+        visitors arriving together never collide. SQLite serialises writers itself; on Postgres
+        the insert first takes a transaction-scoped advisory lock, so new ids are drawn one at a
+        time across every replica and a retry is only needed for a catalog id already taken.
         """
         identifier = identifier.strip()
         if not identifier:
@@ -136,6 +142,8 @@ class UserData:
         for _ in range(ACCOUNT_RETRIES):
             try:
                 with self.store.guard("write to"), self.store.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(select(func.pg_advisory_xact_lock(ACCOUNT_LOCK_KEY)))
                     connection.execute(self._insert_account(identifier, catalog_id))
             except StoreError as error:
                 if not isinstance(error.__cause__, IntegrityError):
