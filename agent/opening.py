@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.lexicon import canonical_mood
-from agent.plan import Plan
+from agent.plan import Plan, year_span_text
 from catalog.domain import PSEUDO_GENRES, Catalog
 
 DEFAULT = "Here are some picks for you:"
@@ -71,6 +71,8 @@ def _refinement(plan: Plan, less: str) -> str:
         return f"Without {_and(plan.exclude_genres)}, then:"
     if plan.include_genres:
         return f"{_and(plan.include_genres)}, then:"
+    if any(entry.startswith("years:") for entry in plan.drop):  # "the 80s are fine after all"
+        return "With those years back in:"
     years = _years(plan)
     return f"Picks{years}:" if years else ""
 
@@ -85,13 +87,21 @@ def _less(avoid: Sequence[str]) -> str:
 
 def _years(plan: Plan) -> str:
     low, high = plan.year_min, plan.year_max
+    window = ""
     if low is not None and high is not None:
-        return f" from {low} to {high}"
-    if low is not None:
-        return f" from {low} on"
-    if high is not None:
-        return f" up to {high}"
-    return ""
+        window = f" from {low} to {high}"
+    elif low is not None:
+        window = f" from {low} on"
+    elif high is not None:
+        window = f" up to {high}"
+    if plan.exclude_years:
+        spans = [year_span_text(span) for span in plan.exclude_years]
+        window += f"{',' if window else ''} not from {_or(spans)}"
+    return window
+
+
+def _or(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _and(words: Sequence[str]) -> str:

@@ -199,6 +199,7 @@ class UserData:
 STATE_TYPES = [
     ("agent.plan", "Plan"),
     ("agent.plan", "ShownFeedback"),
+    ("agent.plan", "YearSpan"),
     ("agent.state", "Preferences"),
     ("agent.state", "Recommendation"),
     ("agent.state", "GuardRecord"),

@@ -27,6 +27,24 @@ class ShownFeedback(BaseModel):
     title: str | None = Field(default=None, description="the title as written")
 
 
+class YearSpan(BaseModel):
+    """Release years no film shown may be from, both ends included: "not from the 90s" is
+    1990 to 1999 (a window in the middle, which ``year_min`` / ``year_max`` cannot say)."""
+
+    first: int = Field(description="first year not wanted")
+    last: int = Field(description="last year not wanted")
+
+
+def year_span_text(span: YearSpan) -> str:
+    """ "the 1990s", "the early 1980s", "1995", "1995 to 2004": how a reply names the years."""
+    first, last = span.first, span.last
+    if first == last:
+        return str(first)
+    if first % 10 == 0 and last == first + 9:
+        return f"the {first}s"
+    return f"{first} to {last}"
+
+
 class Plan(BaseModel):
     """What to do with this message, and how the person's preferences change.
 
@@ -62,6 +80,10 @@ class Plan(BaseModel):
     )
     year_min: int | None = Field(default=None, description="earliest release year wanted")
     year_max: int | None = Field(default=None, description="latest release year wanted")
+    exclude_years: list[YearSpan] = Field(
+        default_factory=list,
+        description="release years not wanted, both ends included: 'not from the 90s' = first 1990, last 1999",
+    )
     era_shift: EraShift | None = Field(
         default=None, description="'something newer' / 'older, please'"
     )
@@ -82,7 +104,7 @@ class Plan(BaseModel):
     )
     drop: list[str] = Field(
         default_factory=list,
-        description="earlier constraints to forget: 'genre:<Genre>', 'mood:<mood>', 'years', 'liked:<title>', 'vibe', 'topic' (a new request, not a refinement of the last), 'all'",
+        description="earlier constraints to forget: 'genre:<Genre>', 'mood:<mood>', 'years', 'years:<first>-<last>' (those years allowed again: 'the 80s are fine after all' = 'years:1980-1989'), 'liked:<title>', 'vibe', 'topic' (a new request, not a refinement of the last), 'all'",
     )
     question_position: int | None = Field(
         default=None, ge=1, description="which shown item a question is about"

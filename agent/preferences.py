@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from agent.lexicon import GENRE_SYNONYMS, MOOD_SYNONYMS, MOODS, normalize_text
-from agent.plan import Plan
+from agent.plan import Plan, YearSpan
 from agent.state import Preferences
 from catalog.domain import Catalog, Item
 from catalog.titles import (
@@ -91,8 +91,11 @@ def drop_constraints(prefs: Preferences, drops: Sequence[str], catalog: Catalog)
         elif kind == "mood":
             p.moods = _remove(p.moods, [value])
             p.avoid_moods = _remove(p.avoid_moods, [value])
+        elif kind == "years" and value.strip():
+            _allow_years(p, value)
         elif kind == "years":
             p.year_min = p.year_max = None
+            p.exclude_years = []
         elif kind == "vibe":
             p.vibe = ""
         elif kind == "liked":
@@ -148,12 +151,45 @@ def apply_plan(
     )
     p.moods = _add(_remove(p.moods, plan.avoid_moods), plan.moods)
     p.avoid_moods = _add(_remove(p.avoid_moods, plan.moods), plan.avoid_moods)
-    if plan.year_min is not None or plan.year_max is not None:
-        p.year_min, p.year_max = plan.year_min, plan.year_max
+    _apply_years(p, plan)
     if plan.vibe.strip():
         p.vibe = plan.vibe.strip()
     p.vibe = _scrub_vibe(p.vibe, set(p.exclude_genres), set(p.avoid_moods))
     return p
+
+
+def _allow_years(p: Preferences, value: str) -> None:
+    """``drop: "years:1980-1989"`` ("the 80s are fine after all"): the exclusions those years
+    overlap are lifted, and a window that leaves them out widens to take them in."""
+    first_text, _, last_text = value.strip().partition("-")
+    if not (first_text.strip().isdigit() and last_text.strip().isdigit()):
+        return
+    first, last = sorted((int(first_text), int(last_text)))
+    p.exclude_years = [span for span in p.exclude_years if span.last < first or span.first > last]
+    if p.year_min is not None and p.year_min > first:
+        p.year_min = first
+    if p.year_max is not None and p.year_max < last:
+        p.year_max = last
+
+
+def _apply_years(p: Preferences, plan: Plan) -> None:
+    """The plan's years over the earlier ones, the later wish winning: a window asked for now
+    lifts the exclusions it overlaps ("not the 90s" → "ok, from 1995 on"), and an exclusion
+    said now ends a window it covers ("from the 90s" → "actually, nothing from the 90s")."""
+    if plan.year_min is not None or plan.year_max is not None:
+        p.year_min, p.year_max = plan.year_min, plan.year_max
+        start = -(10**9) if plan.year_min is None else plan.year_min
+        end = 10**9 if plan.year_max is None else plan.year_max
+        p.exclude_years = [
+            span for span in p.exclude_years if span.last < start or span.first > end
+        ]
+    for span in plan.exclude_years:
+        first, last = sorted((span.first, span.last))
+        if not any(old.first == first and old.last == last for old in p.exclude_years):
+            p.exclude_years = [*p.exclude_years, YearSpan(first=first, last=last)]
+        low, high = p.year_min, p.year_max
+        if low is not None and high is not None and first <= low <= high <= last:
+            p.year_min = p.year_max = None
 
 
 def _scrub_vibe(vibe: str, genres: set[str], moods: set[str]) -> str:

@@ -66,7 +66,8 @@ X but not an X sequel", "outside of X and Y").
 - exclude_tags: subjects no film shown may have, in one or two words ("nothing with zombies": zombies; "no gore": gore).
 - year_min / year_max: release years wanted ("from the 90s" is 1990 to 1999, "the last twenty \
 years" counts back from this year; "a classic is fine" allows, it does not bound); \
-era_shift: "newer" or "older" when they ask for newer or older movies without years.
+exclude_years: years not wanted, each as first and last year ("not from the 90s": first 1990, \
+last 1999); era_shift: "newer" or "older" when they ask for newer or older movies without years.
 - moods / avoid_moods: moods wanted / unwanted, short words such as light, funny, dark, scary, \
 sad, tense, romantic, depressing.
 - vibe: a short free-text description of what they want, in their words. Leave out words that \
@@ -78,6 +79,7 @@ written ("from my childhood": no one knows which years).
 (already seen it) or "liked", and the movie's position in the last list (1 = first) or its title.
 - more_like_position: the position of a shown movie they want more like.
 - drop: earlier wishes they take back: "genre:<Genre>", "mood:<mood>", "years", \
+"years:<first>-<last>" (years allowed again: "the 80s are fine after all"), \
 "liked:<title>", "vibe", "topic" when the message is a new request rather than a refinement \
 of the last one ("older", "more like the second", "without romance" refine), or "all" to \
 start over.

@@ -12,7 +12,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
 
-from agent.plan import Plan
+from agent.plan import Plan, YearSpan
 
 Route = Literal["clarify", "retrieve", "answer", "smalltalk"]
 
@@ -29,13 +29,14 @@ class Preferences(BaseModel):
     prefer_genres: list[str] = Field(default_factory=list)
     year_min: int | None = None
     year_max: int | None = None
+    exclude_years: list[YearSpan] = Field(default_factory=list)  # "not from the 90s"
     moods: list[str] = Field(default_factory=list)
     avoid_moods: list[str] = Field(default_factory=list)
     vibe: str = ""
     anchor: int | None = None  # "more like the second one"
 
     def has_signal(self) -> bool:
-        """Enough to recommend from: an item, a genre, a mood, a vibe or a year range."""
+        """Enough to recommend from: an item, a genre, a mood, a vibe or years (wanted or not)."""
         return bool(
             self.liked
             or self.include_genres
@@ -45,6 +46,7 @@ class Preferences(BaseModel):
             or self.anchor is not None
             or self.year_min is not None
             or self.year_max is not None
+            or bool(self.exclude_years)
         )
 
 

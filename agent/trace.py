@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.context import Deps
-from agent.plan import Plan
+from agent.plan import Plan, year_span_text
 from agent.state import Candidate, GuardRecord, Preferences
 from agent.turn import preferences_summary, query_text
 
@@ -107,6 +107,8 @@ def _understand(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps)
     lines.append("Preferences so far: " + preferences_summary(prefs, deps))
     if prefs.year_min is not None or prefs.year_max is not None:
         lines.append(f"Years: {prefs.year_min or '…'}–{prefs.year_max or '…'}")
+    if prefs.exclude_years:
+        lines.append("Not from: " + ", ".join(year_span_text(s) for s in prefs.exclude_years))
     lines += [f"Not in the catalog: “{t}”" for t in update.get("unresolved", [])]
     lines += list(update.get("notes", []))
     if update.get("warm"):
@@ -143,6 +145,8 @@ def _filter(update: Mapping[str, Any], state: Mapping[str, Any], deps: Deps) -> 
         rules.append("no " + ", ".join(prefs.exclude_genres))
     if prefs.year_min is not None or prefs.year_max is not None:
         rules.append(f"years {prefs.year_min or '…'}–{prefs.year_max or '…'}")
+    if prefs.exclude_years:
+        rules.append("not " + ", ".join(year_span_text(s) for s in prefs.exclude_years))
     hidden = (
         len(state.get("rejected", [])) + len(state.get("seen", [])) + len(state.get("shown", []))
     )
@@ -250,6 +254,8 @@ def _plain_filter(
         rules.append(f"from {prefs.year_min} on")
     elif prefs.year_max is not None:
         rules.append(f"up to {prefs.year_max}")
+    if prefs.exclude_years:
+        rules.append("nothing from " + " or ".join(year_span_text(s) for s in prefs.exclude_years))
     if state.get("rejected") or state.get("seen") or state.get("shown"):
         rules.append("nothing you have already seen, turned down or been shown")
     text = "; ".join(rules) if rules else "no limits on genre or year"

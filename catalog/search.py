@@ -41,7 +41,9 @@ class ItemFilter:
     ``include_genres``: the item has ANY of them; ``require_genres``: ALL of them (a named
     combination: "romantic comedy" is Romance and Comedy); ``exclude_genres``: NONE of them
     (all compared case-insensitively, unknown genres match nothing); ``min_year``/``max_year``:
-    inclusive, an item without a year fails any bound; ``exclude_ids``: never these items.
+    inclusive, an item without a year fails any bound; ``exclude_years``: inclusive (first,
+    last) spans no item may be from ("not from the 90s"), an item without a year fails them
+    too (it cannot be shown to lie outside); ``exclude_ids``: never these items.
     """
 
     include_genres: frozenset[str] = field(default_factory=frozenset)
@@ -50,6 +52,7 @@ class ItemFilter:
     max_year: int | None = None
     exclude_ids: frozenset[int] = field(default_factory=frozenset)
     require_genres: frozenset[str] = field(default_factory=frozenset)
+    exclude_years: frozenset[tuple[int, int]] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         # Accept any iterable and store casefolded frozensets, so equal filters compare equal.
@@ -57,6 +60,11 @@ class ItemFilter:
         object.__setattr__(self, "require_genres", _casefolded(self.require_genres))
         object.__setattr__(self, "exclude_genres", _casefolded(self.exclude_genres))
         object.__setattr__(self, "exclude_ids", frozenset(int(i) for i in self.exclude_ids))
+        object.__setattr__(
+            self,
+            "exclude_years",
+            frozenset((int(first), int(last)) for first, last in self.exclude_years),
+        )
 
     def is_empty(self) -> bool:
         """True when the filter allows every item."""
@@ -70,6 +78,7 @@ class ItemFilter:
             and not self.exclude_genres
             and self.min_year is None
             and self.max_year is None
+            and not self.exclude_years
         )
 
     def excluding(self, item_ids: Iterable[int]) -> ItemFilter:
@@ -123,6 +132,8 @@ class ItemMetadata:
             mask &= (self.years != MISSING_YEAR) & (self.years >= item_filter.min_year)
         if item_filter.max_year is not None:
             mask &= (self.years != MISSING_YEAR) & (self.years <= item_filter.max_year)
+        for first, last in item_filter.exclude_years:
+            mask &= (self.years != MISSING_YEAR) & ((self.years < first) | (self.years > last))
         allowed = self.ids[mask]
         if item_filter.exclude_ids:
             excluded = np.fromiter(item_filter.exclude_ids, dtype=np.int64)

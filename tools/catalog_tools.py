@@ -59,6 +59,7 @@ def item_filter(
     year_max: int | None = None,
     exclude_item_ids: Iterable[int] | None = None,
     require_genres: Iterable[str] | None = None,
+    exclude_years: Iterable[tuple[int, int]] | None = None,
 ) -> ItemFilter:
     """An :class:`ItemFilter` from plain lists (what a plan or a tool call carries)."""
     return ItemFilter(
@@ -68,6 +69,7 @@ def item_filter(
         min_year=year_min,
         max_year=year_max,
         exclude_ids=frozenset(exclude_item_ids or ()),
+        exclude_years=frozenset(exclude_years or ()),
     )
 
 

@@ -82,6 +82,7 @@ def where(state: AgentState, user: UserFacts, *, moods: bool = True) -> ItemFilt
         prefs.year_max,
         excluded_ids(state, user),
         require_genres=prefs.require_genres,
+        exclude_years=[(span.first, span.last) for span in prefs.exclude_years],
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from agent.lexicon import MOODS, OPPOSITE_MOODS
-from agent.plan import Action, FeedbackKind, Plan, ShownFeedback
+from agent.plan import Action, FeedbackKind, Plan, ShownFeedback, YearSpan
 from agent.planner.audience import (
     CHILD_AVOID_GENRES,
     CHILD_AVOID_MOODS,
@@ -91,6 +91,7 @@ class PlanBuilder:
     drop: list[str] = field(default_factory=list)
     year_min: int | None = None
     year_max: int | None = None
+    exclude_years: list[tuple[int, int]] = field(default_factory=list)  # "not from the 90s"
     shift: str | None = None
     more_like: int | None = None
     last_item: Title | UnknownTitle | PositionRef | None = None  # what "it" / "that one" is
@@ -149,6 +150,7 @@ class PlanBuilder:
         for table in (self.genres, self.tastes, self.moods, self.titles, self.feedback):
             table.clear()
         self.year_min = self.year_max = self.shift = self.more_like = self.last_item = None
+        self.exclude_years = []
         self.drop = ["all"]
 
     def _flag(self, table: dict[str, bool], key: str, stance: str, dropped: str) -> None:
@@ -200,10 +202,22 @@ class PlanBuilder:
     def _era(self, era: Era, stance: str) -> None:
         if stance == "drop":
             self.year_min = self.year_max = self.shift = None
+            self.exclude_years = []
             self.drop += ["years"] if "years" not in self.drop else []
             return
         if era.unknowable and stance in _WANTING:
             self.ignored += [era.unknowable] if era.unknowable not in self.ignored else []
+        if era.allowed is not None and stance in _WANTING:
+            # "ok, the 80s are fine": lifts an earlier "not from the 80s" (see apply_plan)
+            lifted = f"years:{era.allowed[0]}-{era.allowed[1]}"
+            self.drop += [lifted] if lifted not in self.drop else []
+            return
+        low, high = era.year_min, era.year_max
+        if stance == "avoid" and not era.vague and low is not None and high is not None:
+            # "a comedy that isn't from the 90s": a window in the middle, excluded as such
+            span = (low, high)
+            self.exclude_years += [span] if span not in self.exclude_years else []
+            return
         flipped = _complement(era) if stance == "avoid" else era
         if era.vague or flipped is None or stance == "seen":
             return
@@ -281,6 +295,7 @@ class PlanBuilder:
             ),
             year_min=self.year_min,
             year_max=self.year_max,
+            exclude_years=[YearSpan(first=first, last=last) for first, last in self.exclude_years],
             # "older, 70s or 80s": the years said outright, not a shift from the last list
             era_shift=self.shift if self.year_min is None and self.year_max is None else None,  # type: ignore[arg-type]
             moods=[mood for mood, wanted in self.moods.items() if wanted],
@@ -311,6 +326,7 @@ class PlanBuilder:
             or dropped
             or vibe
             or self.series
+            or self.exclude_years
         ) or any(v is not None for v in (self.year_min, self.year_max, self.shift, self.more_like))
 
 

@@ -35,6 +35,9 @@ class Era:
     shift: EraShift | None = None
     vague: bool = False
     unknowable: str = ""  # "from my childhood": years only the person knows, as written
+    # "the 80s are fine after all": years allowed, not asked for (first, last); they lift an
+    # earlier "not from the 80s" without bounding anything
+    allowed: tuple[int, int] | None = None
 
 
 _DECADE_WORDS = {
@@ -241,5 +244,9 @@ def find_eras(
                 allowed = _ALLOWED_AFTER.match(text[match.end() :]) or _ALLOWED_BEFORE.search(
                     text[: match.start()]
                 )
-                found.append((first, last, Era(vague=True) if allowed else era))
+                if allowed:
+                    low, high = era.year_min, era.year_max
+                    span = (low, high) if low is not None and high is not None else None
+                    era = Era(vague=True, allowed=span)
+                found.append((first, last, era))
     return sorted(found, key=lambda found_era: found_era[0])

@@ -35,8 +35,8 @@ Decisions worth knowing:
   not find it.
 * "recent" / "new releases" are the last ``RECENT_YEARS`` years before ``current_year``;
   "classic" / "old movies" end at ``CLASSIC_END``. Negating a one-sided era takes its
-  complement ("nothing recent" sets ``year_max``); a negated decade is ignored, as a Plan
-  cannot exclude a middle range.
+  complement ("nothing recent" sets ``year_max``); a negated decade or range is excluded as
+  such (``Plan.exclude_years``: "a comedy that isn't from the 90s" is 1990-1999 left out).
 * A new request starts a new topic (``drop=["topic"]``: the last description and moods go;
   genres, years and liked titles stay): after "a movie for date night", "something like the
   office" is searched as itself, not as "office romantic". A new request is asked as one

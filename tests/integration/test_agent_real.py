@@ -122,6 +122,22 @@ def test_every_title_in_the_reply_is_a_catalog_item(agent: Recommender, real: Re
     assert all(y is not None and 1990 <= y <= 1999 for y in years)
 
 
+def test_years_ruled_out_are_never_shown(agent: Recommender, real: RealCatalog) -> None:
+    """A window in the middle, said as "not": the catalog has hundreds of 90s comedies, so a
+    filter that ignored the words would show some."""
+    catalog = real.artifacts.catalog
+    for request, (first, last) in [
+        ("a comedy that isn't from the 90s", (1990, 1999)),
+        ("horror, but nothing from the 2000s", (2000, 2009)),
+    ]:
+        reply = ask(agent, request)
+        items = [catalog.get(r.item_id) for r in reply.recommendations]
+        assert len(items) >= 5, request
+        assert all(item.year is not None and not first <= item.year <= last for item in items)
+        genre = "Comedy" if "comedy" in request else "Horror"
+        assert all(genre in item.genres for item in items), request
+
+
 PSEUDO = re.compile(r"\bIMAX\b|no genres listed")
 TEMPLATE_REASONS = re.compile(r"Shares \w+ and|as you asked|because you liked", re.I)
 

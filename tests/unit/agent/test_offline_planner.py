@@ -454,6 +454,39 @@ def test_eras(
     assert plan.action == "recommend"
 
 
+@pytest.mark.parametrize(
+    ("message", "excluded", "year_min", "year_max"),
+    [
+        ("a comedy that isn't from the 90s", [(1990, 1999)], None, None),
+        ("horror, but nothing from the 2000s", [(2000, 2009)], None, None),
+        ("no 80s movies please, something romantic", [(1980, 1989)], None, None),
+        ("a thriller not from 1995 to 2005", [(1995, 2005)], None, None),
+        ("not the 70s or the 80s", [(1970, 1989)], None, None),
+        ("anything after 1970 but not the 80s", [(1980, 1989)], 1971, None),
+        # one-sided eras negated still take their complement
+        ("nothing recent", [], None, 2012),
+        ("a comedy from the 90s", [], 1990, 1999),
+    ],
+)
+def test_negated_windows_are_excluded_years(
+    planner: OfflinePlanner,
+    message: str,
+    excluded: list[tuple[int, int]],
+    year_min: int | None,
+    year_max: int | None,
+) -> None:
+    plan = planner.plan(message, EMPTY)
+    assert [(span.first, span.last) for span in plan.exclude_years] == excluded
+    assert (plan.year_min, plan.year_max) == (year_min, year_max)
+    assert plan.action == "recommend"
+
+
+def test_allowing_years_again_lifts_them(planner: OfflinePlanner) -> None:
+    plan = planner.plan("ok the 80s are fine after all", EMPTY)
+    assert "years:1980-1989" in plan.drop
+    assert (plan.year_min, plan.year_max, plan.exclude_years) == (None, None, [])
+
+
 def test_current_year_defaults_to_the_latest_item() -> None:
     assert OfflinePlanner(CATALOG).current_year == 2017
 

@@ -6,7 +6,7 @@ import pytest
 
 from agent.context import Deps
 from agent.opening import DEFAULT, opening_line
-from agent.plan import Plan, ShownFeedback
+from agent.plan import Plan, ShownFeedback, YearSpan
 
 SEEN_ALL = [ShownFeedback(kind="seen", position=p) for p in (1, 2, 3)]
 
@@ -55,6 +55,24 @@ SEEN_ALL = [ShownFeedback(kind="seen", position=p) for p in (1, 2, 3)]
             False,
             "Comedy and Romance picks from 2006 on:",
         ),
+        (
+            Plan(
+                action="recommend",
+                include_genres=["Comedy"],
+                year_min=1970,
+                exclude_years=[YearSpan(first=1990, last=1999), YearSpan(first=2005, last=2007)],
+            ),
+            [],
+            False,
+            "Comedy picks from 1970 on, not from the 1990s or 2005 to 2007:",
+        ),
+        (
+            Plan(action="recommend", exclude_years=[YearSpan(first=1984, last=1984)]),
+            [],
+            False,
+            "Here are some picks not from 1984:",
+        ),
+        (Plan(action="refine", drop=["years:1980-1989"]), [], True, "With those years back in:"),
         (Plan(action="recommend", include_genres=["IMAX"]), [], False, DEFAULT),
         (Plan(action="recommend", vibe="space"), [], False, DEFAULT),
         (None, [], False, DEFAULT),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.plan import Plan
+from agent.plan import Plan, YearSpan
 from agent.preferences import apply_plan, drop_constraints, resolve_titles, shift_era
 from agent.state import Preferences
 from catalog.domain import Catalog, Item
@@ -38,6 +38,19 @@ def test_resolve_titles_links_sure_matches_and_reports_unknown_ones() -> None:
         # a new year range replaces the old one
         (Preferences(year_min=1990, year_max=1999), Plan(action="refine", year_min=2010),
          Preferences(year_min=2010)),
+        # years excluded add up, and a wanted window is kept around them
+        (Preferences(year_min=1970, exclude_years=[YearSpan(first=1980, last=1989)]),
+         Plan(action="refine", exclude_years=[YearSpan(first=2000, last=2009)]),
+         Preferences(year_min=1970, exclude_years=[YearSpan(first=1980, last=1989),
+                                                   YearSpan(first=2000, last=2009)])),
+        # a window asked for later lifts the exclusions it overlaps, not the others
+        (Preferences(exclude_years=[YearSpan(first=1990, last=1999), YearSpan(first=1970, last=1979)]),
+         Plan(action="refine", year_min=1995),
+         Preferences(year_min=1995, exclude_years=[YearSpan(first=1970, last=1979)])),
+        # excluding the very years asked for before ends that window
+        (Preferences(include_genres=["Comedy"], year_min=1990, year_max=1999),
+         Plan(action="refine", exclude_years=[YearSpan(first=1999, last=1990)]),
+         Preferences(include_genres=["Comedy"], exclude_years=[YearSpan(first=1990, last=1999)])),
         # a new vibe replaces the old; an empty one keeps it
         (Preferences(vibe="heist"), Plan(action="refine", vibe="space"), Preferences(vibe="space")),
         (Preferences(vibe="heist"), Plan(action="refine"), Preferences(vibe="heist")),
@@ -89,6 +102,26 @@ def test_drop_constraints(drops: list[str], expected: Preferences) -> None:
         moods=["light"],
     )
     assert drop_constraints(before, drops, CATALOG) == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "drop", "expected"),
+    [
+        # "the 80s are fine after all": only the overlapping exclusion goes
+        (Preferences(exclude_years=[YearSpan(first=1980, last=1989), YearSpan(first=2000, last=2009)]),
+         "years:1980-1989", Preferences(exclude_years=[YearSpan(first=2000, last=2009)])),
+        # "from 2000 on", then "the 90s are ok too": the window widens to take them in
+        (Preferences(year_min=2000), "years:1990-1999", Preferences(year_min=1990)),
+        (Preferences(year_max=1979), "years:1980-1989", Preferences(year_max=1989)),
+        # a malformed span changes nothing
+        (Preferences(year_min=2000), "years:soon", Preferences(year_min=2000)),
+        # plain "years" forgets windows and exclusions alike
+        (Preferences(year_min=1970, exclude_years=[YearSpan(first=1980, last=1989)]), "years",
+         Preferences()),
+    ],
+)  # fmt: skip
+def test_years_allowed_again(before: Preferences, drop: str, expected: Preferences) -> None:
+    assert drop_constraints(before, [drop], CATALOG) == expected
 
 
 def test_older_moves_the_window_below_the_last_lists_median() -> None:

@@ -81,6 +81,8 @@ def allows(item_filter: ItemFilter, item: Item) -> bool:
         and year_ok
         and (item_filter.min_year is None or (item.year or 0) >= item_filter.min_year)
         and (item_filter.max_year is None or (item.year or 0) <= item_filter.max_year)
+        and (not item_filter.exclude_years or item.year is not None)
+        and not any(first <= (item.year or 0) <= last for first, last in item_filter.exclude_years)
         and item.id not in item_filter.exclude_ids
     )
 
@@ -91,6 +93,8 @@ FILTERS = {
     "years": ItemFilter(min_year=1980, max_year=1999),
     "min_year": ItemFilter(min_year=2010),
     "max_year": ItemFilter(max_year=1960),
+    "exclude_years": ItemFilter(exclude_years=frozenset({(1990, 1999), (2005, 2005)})),
+    "window_and_hole": ItemFilter(min_year=1970, exclude_years=frozenset({(1980, 1989)})),
     "unknown_genre": ItemFilter(include_genres=frozenset({"Western"})),
     "require_all": ItemFilter(require_genres=frozenset({"Action", "comedy"})),
     "require_unknown": ItemFilter(require_genres=frozenset({"Action", "Western"})),
@@ -111,6 +115,8 @@ def test_item_filter_normalises_and_reports_emptiness() -> None:
     )
     assert ItemFilter().is_empty() and not item_filter.is_empty()
     assert not ItemFilter(max_year=2000).is_empty()
+    assert not ItemFilter(exclude_years=frozenset({(1990, 1999)})).is_empty()
+    assert not ItemFilter(exclude_years=[(1990, 1999)]).only_excludes_ids()
     assert ItemFilter(exclude_ids=frozenset({1})).only_excludes_ids()
     assert ItemFilter().excluding([5, 6]).exclude_ids == frozenset({5, 6})
 
