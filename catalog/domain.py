@@ -7,7 +7,7 @@ are converted at its edge, so the rest of the code never sees SQLAlchemy objects
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from catalog.errors import UnknownItemError
@@ -57,6 +57,9 @@ class Interaction:
     item_id: int
     rating: float
     timestamp: int
+
+
+EXACT_LOOKAHEAD = 10  # fuzzy matches searched for the query's own display title
 
 
 @dataclass(eq=False)
@@ -121,5 +124,15 @@ class Catalog:
         return TitleIndex(self.items)
 
     def search_titles(self, query: str, limit: int = 5) -> list[TitleMatch[Item]]:
-        """Ranked fuzzy title matches with scores; see :mod:`catalog.titles`."""
-        return self._titles.search(query, limit=limit)
+        """Ranked fuzzy title matches with scores; see :mod:`catalog.titles`.
+
+        An item's own display title ("The Cup (Phörpa) (1999)", what the planners write for a
+        title they recognised) always finds it, first and sure: the fuzzy keys read the
+        alternative name in parentheses as part of the title and scored it 79, not usable."""
+        matches = self._titles.search(query, limit=max(limit, EXACT_LOOKAHEAD))
+        wanted = " ".join(query.split()).casefold()
+        exact = next((m for m in matches if m.item.display_title.casefold() == wanted), None)
+        if exact is not None:
+            others = [replace(m, sure=False) for m in matches if m is not exact]
+            matches = [replace(exact, score=100.0, sure=True), *others]
+        return matches[:limit]

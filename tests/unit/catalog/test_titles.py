@@ -274,3 +274,29 @@ def test_search_scales_to_a_large_catalog() -> None:
 )
 def test_instalment_reads_the_sequel_number_a_title_names(title: str, number: int | None) -> None:
     assert instalment(title) == number
+
+
+@pytest.mark.parametrize(
+    ("title", "year"),
+    [
+        ("Cup, The (Phörpa)", 1999),
+        ("Visitors, The (Visiteurs, Les)", 1993),
+        ("Postman, The (Postino, Il)", 1994),
+        ("Boot, Das (Boat, The)", 1981),
+    ],
+)
+def test_an_items_own_display_title_always_finds_it(title: str, year: int) -> None:
+    """What a planner writes for a title it recognised: the display title, alternative name
+    and all (these scored ~79 and were not usable, so "I loved The Cup" was "not found")."""
+    items = [
+        Item(1, title, year=year, popularity=2),
+        Item(2, "Corruptor, The", year=1999, popularity=40),
+        Item(3, "Tin Cup", year=1996, popularity=60),
+        Item(4, "Boat Trip", year=2002, popularity=30),
+    ]
+    catalog = Catalog(items)
+    shown = catalog.get(1).display_title
+    matches = catalog.search_titles(shown)
+    assert matches[0].item.id == 1 and matches[0].sure and matches[0].usable
+    assert not any(match.sure for match in matches[1:])
+    assert catalog.search_titles(shown.upper(), limit=1)[0].item.id == 1
