@@ -173,8 +173,17 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 
 def smalltalk(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """A greeting gets a greeting; a message about something else (the planner put it in
+    ``ignored``: "what's the weather in Paris?") is told plainly what recbot can do, without
+    repeating it."""
+    plan = state.get("plan")
+    opening = (
+        "I can only help with finding movies, so I can't answer that."
+        if plan is not None and plan.ignored
+        else "Hi! I recommend movies from the catalog."
+    )
     reply = (
-        "Hi! I recommend movies from the catalog. Tell me a film you loved, a genre or a mood — "
+        f"{opening} Tell me a film you loved, a genre or a mood — "
         "for example “something like Inception, but less depressing”."
     )
     return _finish(reply, "smalltalk")

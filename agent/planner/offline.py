@@ -78,6 +78,7 @@ from agent.planner.cues import (
     UNKNOWN_TITLE_CUE_KINDS,
 )
 from agent.planner.eras import find_eras
+from agent.planner.off_topic import off_topic
 from agent.planner.positions import PositionRef, find_positions
 from agent.planner.title_spotter import TitleSpotter
 from agent.planner.unknown_titles import UnknownTitleFinder
@@ -211,6 +212,12 @@ class OfflinePlanner:
         if not words:
             return Plan(action="clarify")
         reading = self._read(text, words, context)
+        mentions, cues = reading.walk.mentions, reading.walk.cues
+        if off_topic(words, mentions, cues, self._spotter.famous, question_mark="?" in text):
+            # "what's the weather in Paris tomorrow?": not about films; say so, search nothing
+            return Plan(
+                action="smalltalk", ignored=[" ".join(message.split())[:MAX_QUESTION_CHARS]]
+            )
         answer = _answer_target(reading, context)
         if answer is not None:
             position, title = answer

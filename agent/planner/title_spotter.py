@@ -130,6 +130,10 @@ class TitleSpotter:
                 article = normalized[: len(normalized) - len(key)].strip()
                 self._exact.setdefault(key, []).append(_Entry(item, tier, article))
 
+    def famous(self, item: Item) -> bool:
+        """Whether the item is among the catalog's most rated (``FAMOUS_SHARE``)."""
+        return item.popularity >= self._famous
+
     def is_plain(self, key: str) -> bool:
         """True when a title key could be ordinary words rather than a title."""
         words = key.split()
