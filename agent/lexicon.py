@@ -171,7 +171,9 @@ MOODS: dict[str, Mood] = {
         never="Children|Animation|Musical",  # a sad film may have its comic moments
     ),
     "light": _mood(
-        "Comedy|Animation|Children|Musical|Romance",
+        # not Romance: "romantic" is its own mood, and a Drama|Romance (American Beauty, A
+        # Beautiful Mind) opened "a feel-good movie"; a romantic comedy carries it by Comedy
+        "Comedy|Animation|Children|Musical",
         "Horror|War|Film-Noir",
         "feel good|funny|heartwarming|heart warming|charming|uplifting|cheerful|lighthearted"
         "|light hearted|sweet|cute|whimsical|wholesome|fun|happy ending|optimistic|hopeful"

@@ -14,6 +14,7 @@ from agent.lexicon import (
     OPPOSITE_MOODS,
     Mood,
     canonical_mood,
+    mood_genre_bounds,
     mood_score,
     normalize_text,
 )
@@ -176,3 +177,14 @@ def test_wanting_a_mood_implies_avoiding_its_opposites() -> None:
     assert implied_avoid(["uplifting"], ["dark"]) == ["depressing"]  # synonyms; explicit wins
     assert implied_avoid(["light", "dark"], []) == ["depressing"]  # never avoid what is wanted
     assert implied_avoid([], ["scary"]) == []
+
+
+def test_a_romance_drama_is_not_light() -> None:
+    """ "A feel-good movie" opened with American Beauty and A Beautiful Mind (Drama|Romance):
+    romance is the romantic mood's carrier, not the light one's; a romantic comedy is light
+    by its comedy."""
+    carriers, _never = mood_genre_bounds(["feel-good"])
+    assert "Romance" not in carriers and "Comedy" in carriers
+    drama = mood_score("light", ("Drama", "Romance"), (), "A suburban father in crisis.")
+    romcom = mood_score("light", ("Comedy", "Romance"), (), "Two friends fall in love.")
+    assert drama == 0.0 and romcom > drama
