@@ -38,7 +38,7 @@ from catalog.index import VectorIndex
 from catalog.store import Store, redact_url
 from catalog.store_stream import stored_items, write_streamed
 from catalog.stream import CatalogSource, scan_catalog
-from catalog.text import item_text
+from catalog.text import description_text, item_text
 
 MANIFEST_VERSION = 1
 # Bump when loaders, item text or the index layout change in a way that must invalidate artifacts.
@@ -70,6 +70,12 @@ class BuildConfig:
     def embeddings_path(self) -> Path:
         """The embedding cache (``catalog.vector_cache``); after a build, the vectors in id order."""
         return self.artifacts / "embeddings.cache"
+
+    @property
+    def descriptions_path(self) -> Path:
+        """The vectors of the items' texts without their titles (``catalog.text``
+        ``description_text``), in id order: what text search ranks by."""
+        return self.artifacts / "descriptions.cache"
 
     @property
     def manifest_path(self) -> Path:
@@ -168,7 +174,8 @@ def is_up_to_date(
         and manifest.index.get("index_kind", "auto") == config.index_kind
         and manifest.enrichment_hash == enrichment_hash
     )
-    if not same_inputs or not (config.index_dir / "index.faiss").exists():
+    built = (config.index_dir / "index.faiss").exists() and config.descriptions_path.exists()
+    if not same_inputs or not built:
         return None
     try:
         store = Store(config.database_url, create=False)
@@ -218,6 +225,9 @@ def build(
     with _timed(timings, "embed"):
         reused = _embed(config, source, embedder, enriched, force=force, log=log)
         stages["embed"] = "reused" if reused == len(source) else "built"
+    with _timed(timings, "describe"):
+        reused = _embed(config, source, embedder, enriched, force=force, log=log, titles=False)
+        stages["describe"] = "reused" if reused == len(source) else "built"
     with _timed(timings, "index"):
         index = VectorIndex.build(
             source.ids,
@@ -282,14 +292,16 @@ def _embed(
     *,
     force: bool,
     log: Log,
+    titles: bool = True,
 ) -> int:
-    """Embed every item's text into the cache, in id order; returns how many were reused."""
+    """Embed every item's text into the cache, in id order; returns how many were reused.
+    ``titles=False``: the texts without their titles, into the descriptions cache."""
     with_enrichment = sum(1 for item_id in enriched if item_id in source.known)
-    log(
-        f"Embedding {len(source)} item texts ({with_enrichment} enriched) with "
-        f"{embedder.model_name} …"
-    )
+    what = "item texts" if titles else "descriptions (the texts without titles)"
+    log(f"Embedding {len(source)} {what} ({with_enrichment} enriched) with {embedder.model_name} …")
     adopt_npz_cache(config.artifacts / "embeddings.npz", config.embeddings_path, embedder.dim)
+    cache_path = config.embeddings_path if titles else config.descriptions_path
+    text_of = item_text if titles else description_text
     store = Store(config.database_url, create=False)
     page = int(getattr(embedder, "page_size", PAGE))  # a Ray embedder wants bigger pages
     started, shown = time.perf_counter(), [0.0]
@@ -301,7 +313,7 @@ def _embed(
             if len(items) != len(expected) or (expected != [i.id for i in items]).any():
                 raise StoreError("the items in the database changed during the build; build again")
             done += len(items)
-            yield [item_text(item, enrichment=enriched.get(item.id, "")) for item in items]
+            yield [text_of(item, enrichment=enriched.get(item.id, "")) for item in items]
         if done != len(source):
             raise StoreError("the items in the database changed during the build; build again")
 
@@ -315,9 +327,7 @@ def _embed(
             )
 
     try:
-        result = embed_to_cache(
-            embedder, texts(), config.embeddings_path, use_cache=not force, log=progress
-        )
+        result = embed_to_cache(embedder, texts(), cache_path, use_cache=not force, log=progress)
     finally:
         store.close()
     log(f"  reused {result.reused}, embedded {result.embedded}")

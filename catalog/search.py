@@ -164,6 +164,7 @@ class Retriever:
         embedder: Embedder,
         *,
         genre_weight: float = GENRE_WEIGHT,
+        descriptions: np.ndarray | None = None,
     ) -> None:
         info = index.info
         if info["model_name"] != embedder.model_name or info["dim"] != embedder.dim:
@@ -185,11 +186,22 @@ class Retriever:
         self.metadata = metadata
         self.genre_weight = genre_weight
         self.echo = TitleEcho(catalog)
+        # (N, d) vectors of the items' texts without titles, rows in catalog order (``recbot
+        # build``); None for a home built before them
+        if descriptions is not None and descriptions.shape != (len(catalog), info["dim"]):
+            raise ArtifactError(
+                "the description vectors do not match the catalog; run `recbot build`"
+            )
+        self.descriptions = descriptions
         self._queries: dict[str, np.ndarray] = {}  # oldest first; see query_vector
         self._queries_lock = threading.Lock()
 
     def by_text(self, text: str, k: int, filter: ItemFilter = NO_FILTER) -> list[Candidate]:
-        """Items closest to a free-text description, less their title echo
+        """Items closest to a free-text description. The index finds them by the item vectors
+        (title and all); they are ranked by their descriptions' vectors, the texts without
+        titles (:func:`catalog.text.description_text`), so a title that means the request's
+        words is no reason to show a film ("a real tearjerker": *The Man Who Cried*). A home
+        built before description vectors ranks by the item vectors less their title echo
         (:mod:`catalog.echo`: "space movies" is no reason for *Office Space*). Blank text
         raises ``ValueError``.
 
@@ -198,13 +210,28 @@ class Retriever:
         """
         if not text.strip():
             raise ValueError("by_text needs a non-blank query text")
-        hits = self._search(self.query_vector(text), k, filter)
+        query = self.query_vector(text)
+        hits = self._search(query, k, filter)
+        if self.descriptions is not None and hits:
+            scores = self.description_vectors([hit.item_id for hit in hits]) @ query
+            described = [
+                Candidate(hit.item_id, float(s)) for hit, s in zip(hits, scores, strict=True)
+            ]
+            return sorted(described, key=lambda hit: -hit.score)
         words = request_words(text)
         rescored = [
             Candidate(hit.item_id, hit.score - ECHO_PENALTY * self.echo.share(hit.item_id, words))
             for hit in hits
         ]
         return sorted(rescored, key=lambda hit: -hit.score)
+
+    def description_vectors(self, item_ids: Sequence[int]) -> np.ndarray:
+        """The (m, d) description vectors of catalog items (the item vectors when this home
+        has none), in the given order."""
+        if self.descriptions is None:
+            return self.index.vectors(list(item_ids))
+        rows = [self.catalog.position(int(item_id)) for item_id in item_ids]
+        return np.asarray(self.descriptions[rows], dtype=np.float32)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The (d,) embedding of a request's words, computed once per text: a turn's retrieval

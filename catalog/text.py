@@ -33,7 +33,19 @@ def item_text(item: Item, *, max_tags: int = 10, enrichment: str = "") -> str:
     overview: it is short and general, the overview is the part truncation may cut. Only
     embeddings get it; explanations never show it.
     """
-    parts = [natural_title(item.title) + (f" ({item.year})" if item.year else "") + "."]
+    title = natural_title(item.title) + (f" ({item.year})" if item.year else "") + "."
+    description = description_text(item, max_tags=max_tags, enrichment=enrichment)
+    return f"{title} {description}" if description else title
+
+
+def description_text(item: Item, *, max_tags: int = 10, enrichment: str = "") -> str:
+    """:func:`item_text` without the title: what the film is, not what it is called.
+
+    Text search ranks by this text's vector (``catalog.search``): embedded with the title, "a
+    real tearjerker" found *The Man Who Cried* and *The Crying Game* and "a mind-bending
+    movie" *A Beautiful Mind*, by their titles' meaning rather than their films'.
+    """
+    parts = []
     if item.genres:
         parts.append("Genres: " + ", ".join(item.genres) + ".")
     if item.tags:

@@ -101,8 +101,9 @@ def raw_signals(
         out[:, column["relevance"]] = relevance
     index = deps.retriever.index
     vectors = index.vectors(list(candidates)).astype(np.float64)  # (n, d)
-    if request.query_vector is not None:
-        out[:, column["text"]] = vectors @ request.query_vector
+    if request.query_vector is not None:  # what the films are, not what they are called
+        described = deps.retriever.description_vectors(candidates).astype(np.float64)
+        out[:, column["text"]] = described @ request.query_vector
     seeds = [i for i in request.seeds if i in index]
     if seeds:
         centroid = index.vectors(seeds).astype(np.float64).mean(axis=0)

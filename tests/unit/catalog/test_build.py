@@ -9,6 +9,7 @@ import pytest
 from catalog.artifacts import open_artifacts
 from catalog.build import BuildConfig, Manifest, build, load_manifest
 from catalog.errors import ArtifactError
+from catalog.text import description_text
 from tests.conftest import write_movielens
 from tests.fakes import BagOfWordsEmbedder
 
@@ -52,7 +53,7 @@ def test_force_rebuilds_every_stage(tmp_path: Path, movielens_dir: Path) -> None
     _quiet_build(config, BagOfWordsEmbedder())
     embedder = BagOfWordsEmbedder()
     forced = _quiet_build(config, embedder, force=True)
-    assert embedder.embedded_count == 16
+    assert embedder.embedded_count == 2 * 16  # the item texts and their descriptions
     assert set(forced.stages.values()) == {"built"}
 
 
@@ -63,8 +64,35 @@ def test_changed_data_embeds_only_changed_items(tmp_path: Path, movielens_dir: P
     overviews.write_text(overviews.read_text() + '2,"A board game comes to life."\n')
     embedder = BagOfWordsEmbedder()
     manifest = _quiet_build(config, embedder)
-    assert embedder.embedded_count == 1
+    assert embedder.embedded_count == 2  # its text and its description
+    assert embedder.calls == [
+        ["Jumanji (1995). Genres: Adventure, Children, Fantasy. A board game comes to life."],
+        ["Genres: Adventure, Children, Fantasy. A board game comes to life."],
+    ]
     assert manifest.counts["items"] == 16
+
+
+def test_descriptions_are_the_texts_without_titles_and_text_search_ranks_by_them(
+    tmp_path: Path, movielens_dir: Path
+) -> None:
+    config = _config(tmp_path / "home", movielens_dir)
+    manifest = _quiet_build(config, BagOfWordsEmbedder())
+    assert manifest.stages["describe"] == "built" and config.descriptions_path.exists()
+    artifacts = open_artifacts(config, BagOfWordsEmbedder())
+    described = artifacts.retriever.descriptions
+    assert described is not None and described.shape == (16, manifest.dim)
+    embedder = BagOfWordsEmbedder()
+    for item in list(artifacts.catalog)[:3]:
+        row = artifacts.catalog.position(item.id)
+        expected = embedder.embed([description_text(item)])[0]
+        assert np.allclose(described[row], expected, atol=1e-6)
+    # a home built before descriptions is rebuilt by the next build, reusing the item vectors
+    config.descriptions_path.unlink()
+    assert open_artifacts(config, BagOfWordsEmbedder()).retriever.descriptions is None
+    again = BagOfWordsEmbedder()
+    rebuilt = _quiet_build(config, again)
+    assert rebuilt.stages["embed"] == "reused" and rebuilt.stages["describe"] == "built"
+    assert again.embedded_count == 16
 
 
 def test_deleted_artifacts_are_rebuilt(tmp_path: Path, movielens_dir: Path) -> None:
@@ -131,7 +159,8 @@ def test_an_interrupted_build_embeds_only_the_rest(tmp_path: Path, movielens_dir
     assert Manifest.read(config.manifest_path) is None
     embedder = BagOfWordsEmbedder()
     manifest = _quiet_build(config, embedder)
-    assert embedder.embedded_count == 16 - 8  # the two finished pages were kept
+    # the two finished pages were kept; the descriptions had not started
+    assert embedder.embedded_count == 16 - 8 + 16
     assert manifest.stages["embed"] == "built" and manifest.counts["items"] == 16
     fresh = _quiet_build(_config(tmp_path / "other", movielens_dir), BagOfWordsEmbedder())
     assert fresh.index["faiss_sha256"] == manifest.index["faiss_sha256"]

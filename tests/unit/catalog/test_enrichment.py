@@ -143,7 +143,7 @@ def test_build_embeds_enriched_text_and_only_changed_items(
     )
     embedder = BagOfWordsEmbedder()
     enriched = _build(config, embedder)
-    assert embedder.embedded_count == 2  # the two enriched items, nothing else
+    assert embedder.embedded_count == 2 * 2  # the two enriched items' texts and descriptions
     assert sorted(embedder.calls[0]) == [
         "Heat (1995). Genres: Action, Crime, Thriller. Tone: tense. Pace: fast.",
         "The Matrix (1999). Genres: Action, Sci-Fi, Thriller. Tone: thought-provoking. "
@@ -165,7 +165,10 @@ def test_build_prefers_the_llm_description(tmp_path: Path, movielens_dir: Path) 
     _enrich(config, Enrichment(3, "enrich-1", "llm", "Tone: by the llm."))
     embedder = BagOfWordsEmbedder()
     _build(config, embedder)
-    assert embedder.calls == [["Heat (1995). Genres: Action, Crime, Thriller. Tone: by the llm."]]
+    assert embedder.calls == [
+        ["Heat (1995). Genres: Action, Crime, Thriller. Tone: by the llm."],
+        ["Genres: Action, Crime, Thriller. Tone: by the llm."],
+    ]
 
 
 def test_build_ignores_enrichment_when_switched_off(tmp_path: Path, movielens_dir: Path) -> None:
@@ -176,7 +179,10 @@ def test_build_ignores_enrichment_when_switched_off(tmp_path: Path, movielens_di
     off = replace(config, use_enriched_text=False)
     embedder = BagOfWordsEmbedder()
     manifest = _build(off, embedder)  # not "up to date": the embedded text goes back
-    assert embedder.calls == [["Heat (1995). Genres: Action, Crime, Thriller."]]
+    assert embedder.calls == [
+        ["Heat (1995). Genres: Action, Crime, Thriller."],
+        ["Genres: Action, Crime, Thriller."],
+    ]
     assert manifest.enrichment_hash == "" and manifest.counts["enriched"] == 0
 
 

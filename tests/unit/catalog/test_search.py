@@ -268,3 +268,27 @@ def test_more_like_this_prefers_items_sharing_the_seed_genres() -> None:
     plain = Retriever(catalog, index, embedder, genre_weight=0.0).by_item(1, 2)
     assert {c.item_id for c in plain} == {2, 3}
     assert plain[0].score == pytest.approx(plain[1].score)
+
+
+def test_text_search_ranks_by_what_films_are_not_what_they_are_called() -> None:
+    """Item vectors embed the title: "a real tearjerker" found *The Man Who Cried* by its title's
+    meaning. With description vectors (the texts without titles) the hits are ranked by them."""
+    axes = np.eye(DIM, dtype=np.float32)
+    catalog = Catalog([Item(1, "Man Who Cried, The"), Item(2, "Elephant Man, The")])
+    # item vectors: the first close to the query through its title, the second further away
+    vectors = np.stack([0.9 * axes[0] + 0.436 * axes[1], 0.6 * axes[0] + 0.8 * axes[2]])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex.build(np.array(catalog.ids), vectors, model_name=MODEL)
+    # descriptions: only the second film is sad
+    descriptions = np.stack([axes[1], 0.8 * axes[0] + 0.6 * axes[2]]).astype(np.float32)
+    embedder = FakeEmbedder({"a real tearjerker": axes[0]})
+    plain = Retriever(catalog, index, embedder, genre_weight=0.0)
+    assert [hit.item_id for hit in plain.by_text("a real tearjerker", 2)] == [1, 2]
+    described = Retriever(catalog, index, embedder, genre_weight=0.0, descriptions=descriptions)
+    hits = described.by_text("a real tearjerker", 2)
+    assert [hit.item_id for hit in hits] == [2, 1]
+    assert [round(hit.score, 6) for hit in hits] == [0.8, 0.0]
+    assert np.allclose(described.description_vectors([2, 1]), descriptions[[1, 0]])
+    assert np.allclose(plain.description_vectors([1]), vectors[:1], atol=1e-6)
+    with pytest.raises(ArtifactError, match="recbot build"):
+        Retriever(catalog, index, embedder, descriptions=descriptions[:1])
