@@ -34,8 +34,8 @@ def item_text(item: Item, *, max_tags: int = 10, enrichment: str = "") -> str:
     embeddings get it; explanations never show it.
     """
     title = natural_title(item.title) + (f" ({item.year})" if item.year else "") + "."
-    description = description_text(item, max_tags=max_tags, enrichment=enrichment)
-    return f"{title} {description}" if description else title
+    body = _body(item, max_tags=max_tags, enrichment=enrichment)
+    return f"{title} {body}" if body else title
 
 
 def description_text(item: Item, *, max_tags: int = 10, enrichment: str = "") -> str:
@@ -44,7 +44,17 @@ def description_text(item: Item, *, max_tags: int = 10, enrichment: str = "") ->
     Text search ranks by this text's vector (``catalog.search``): embedded with the title, "a
     real tearjerker" found *The Man Who Cried* and *The Crying Game* and "a mind-bending
     movie" *A Beautiful Mind*, by their titles' meaning rather than their films'.
+
+    An item nothing but its genres describes (no tags, overview or enrichment) keeps its whole
+    text: "Genres: Horror, Thriller." alone is the closest text there is to "thrillers", and such
+    films (*Inside*, *96 Minutes*, one rating each) opened "Hitchcock thrillers".
     """
+    if not (item.tags or item.overview or enrichment.strip()):
+        return item_text(item, max_tags=max_tags, enrichment=enrichment)
+    return _body(item, max_tags=max_tags, enrichment=enrichment)
+
+
+def _body(item: Item, *, max_tags: int, enrichment: str) -> str:
     parts = []
     if item.genres:
         parts.append("Genres: " + ", ".join(item.genres) + ".")

@@ -179,10 +179,8 @@ def test_build_ignores_enrichment_when_switched_off(tmp_path: Path, movielens_di
     off = replace(config, use_enriched_text=False)
     embedder = BagOfWordsEmbedder()
     manifest = _build(off, embedder)  # not "up to date": the embedded text goes back
-    assert embedder.calls == [
-        ["Heat (1995). Genres: Action, Crime, Thriller."],
-        ["Genres: Action, Crime, Thriller."],
-    ]
+    # nothing but its genres describes it now, so its description is its whole text
+    assert embedder.calls == [["Heat (1995). Genres: Action, Crime, Thriller."]] * 2
     assert manifest.enrichment_hash == "" and manifest.counts["enriched"] == 0
 
 

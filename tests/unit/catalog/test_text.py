@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.domain import Item
-from catalog.text import item_text, natural_title
+from catalog.text import description_text, item_text, natural_title
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,14 @@ def test_item_text_puts_short_fields_first_and_skips_empty_ones() -> None:
 def test_item_text_caps_tags() -> None:
     item = Item(1, "X", tags=tuple(f"t{i}" for i in range(20)))
     assert "t9" in item_text(item) and "t10" not in item_text(item)
+
+
+def test_a_description_is_the_text_without_its_title_unless_only_genres_describe_it() -> None:
+    described = Item(1, "Matrix, The", 1999, ("Action",), ("cyberpunk",), "A hacker learns.")
+    assert description_text(described) == "Genres: Action. Tags: cyberpunk. A hacker learns."
+    assert item_text(described) == "The Matrix (1999). " + description_text(described)
+    bare = Item(2, "Inside (À l'intérieur)", 2007, ("Horror", "Thriller"))
+    assert description_text(bare) == item_text(bare)
+    assert description_text(bare, enrichment="Tone: tense.") == (
+        "Genres: Horror, Thriller. Tone: tense."
+    )
