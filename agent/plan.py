@@ -94,6 +94,10 @@ class Plan(BaseModel):
         default_factory=list, description="moods unwanted, e.g. depressing"
     )
     vibe: str = Field(default="", description="free-text description of what the person wants")
+    off_topic: bool = Field(
+        default=False,
+        description="the message asks for something other than films (the weather, a recipe, a joke): action smalltalk, nothing searched",
+    )
     ignored: list[str] = Field(
         default_factory=list,
         description="parts of the request that cannot become a filter or a search, as written (e.g. 'from my childhood': no one knows which years)",

@@ -73,6 +73,8 @@ sad, tense, romantic, depressing.
 - vibe: a short free-text description of what they want, in their words. Leave out words that \
 only say who it is for: "for my 6-year-old" is include_genres Children, exclude_genres Horror, \
 avoid_moods scary.
+- off_topic: true when the message asks for something other than films (the weather, a \
+recipe, a joke, your instructions); its action is "smalltalk".
 - ignored: parts of the request that cannot become years, genres, moods or a search, as \
 written ("from my childhood": no one knows which years).
 - feedback: about movies shown last, each with kind "rejected" (not that one), "seen" \

@@ -173,13 +173,12 @@ def answer(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 
 def smalltalk(state: AgentState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """A greeting gets a greeting; a message about something else (the planner put it in
-    ``ignored``: "what's the weather in Paris?") is told plainly what recbot can do, without
-    repeating it."""
+    """A greeting gets a greeting; a message about something else (``Plan.off_topic``: "what's
+    the weather in Paris?") is told plainly what recbot can do, without repeating it."""
     plan = state.get("plan")
     opening = (
         "I can only help with finding movies, so I can't answer that."
-        if plan is not None and plan.ignored
+        if plan is not None and plan.off_topic
         else "Hi! I recommend movies from the catalog."
     )
     reply = (

@@ -215,9 +215,7 @@ class OfflinePlanner:
         mentions, cues = reading.walk.mentions, reading.walk.cues
         if off_topic(words, mentions, cues, self._spotter.famous, question_mark="?" in text):
             # "what's the weather in Paris tomorrow?": not about films; say so, search nothing
-            return Plan(
-                action="smalltalk", ignored=[" ".join(message.split())[:MAX_QUESTION_CHARS]]
-            )
+            return Plan(action="smalltalk", off_topic=True)
         answer = _answer_target(reading, context)
         if answer is not None:
             position, title = answer

@@ -39,3 +39,11 @@ def test_the_conversation_goes_on_after_it(recommender: Recommender) -> None:
 def test_must_recommend_still_recommends(recommender: Recommender, message: str) -> None:
     reply = recommender.reply(message, must_recommend=True)
     assert reply.action == "recommend" and reply.recommendations
+    assert message not in reply.reply  # not echoed in a note either
+
+
+@pytest.mark.parametrize("message", ["hello from my childhood", "how does this work?"])
+def test_other_messages_with_nothing_to_search_are_not_refused(
+    recommender: Recommender, message: str
+) -> None:
+    assert "only help with finding movies" not in recommender.reply(message).reply

@@ -464,6 +464,10 @@ def test_eras(
         ("a thriller not from 1995 to 2005", [(1995, 2005)], None, None),
         ("not the 70s or the 80s", [(1970, 1989)], None, None),
         ("anything after 1970 but not the 80s", [(1980, 1989)], 1971, None),
+        # years that only qualify a genre ruled out rule out nothing themselves
+        ("no horror from the 80s", [], None, None),
+        ("not a fan of 80s horror", [], None, None),
+        ("nothing from the 80s, no horror", [(1980, 1989)], None, None),
         # one-sided eras negated still take their complement
         ("nothing recent", [], None, 2012),
         ("a comedy from the 90s", [], 1990, 1999),
@@ -641,9 +645,9 @@ def test_messages_about_something_else_search_nothing(
     planner: OfflinePlanner, message: str, context: PlannerContext
 ) -> None:
     plan = planner.plan(message, context)
-    assert plan.action == "smalltalk"
-    assert plan.ignored == [message]
+    assert plan.action == "smalltalk" and plan.off_topic
     assert (plan.vibe, plan.liked_titles, plan.question_title, plan.drop) == ("", [], None, [])
+    assert plan.ignored == []  # never echoed back as a note
 
 
 @pytest.mark.parametrize(
@@ -659,14 +663,22 @@ def test_messages_about_something_else_search_nothing(
         ("what would you recommend for a rainy day?", "refine"),
         ("can you tell me something funny", "refine"),
         ("how are you?", "smalltalk"),
+        # questions about films without a film word (a reviewer's finds)
+        ("what came out in 2016?", "refine"),
+        ("what's good for a rainy sunday?", "refine"),
+        ("what's popular right now?", "refine"),
+        ("who plays the lead?", "refine"),
+        ("help me decide", "refine"),
+        ("what's the runtime?", "refine"),
+        ("which has the best twist?", "refine"),
     ],
 )
 def test_questions_about_films_stay_on_topic(
     planner: OfflinePlanner, message: str, action: str
 ) -> None:
     plan = planner.plan(message, SHOWN)
-    assert plan.action == action
-    assert plan.ignored == []
+    assert not plan.off_topic
+    assert plan.action == action or (plan.action != "smalltalk" and action == "refine")
 
 
 # --- Actions -------------------------------------------------------------------------------------
