@@ -160,28 +160,37 @@ def apply_plan(
 
 def _allow_years(p: Preferences, value: str) -> None:
     """``drop: "years:1980-1989"`` ("the 80s are fine after all"): the exclusions those years
-    overlap are lifted, and a window that leaves them out widens to take them in."""
+    overlap are lifted, and a window that leaves them out widens to take them in, the years
+    between still left out ("from 2000 on", then "the 80s are fine too": not the 90s)."""
     first_text, _, last_text = value.strip().partition("-")
     if not (first_text.strip().isdigit() and last_text.strip().isdigit()):
         return
     first, last = sorted((int(first_text), int(last_text)))
     p.exclude_years = [span for span in p.exclude_years if span.last < first or span.first > last]
+    gaps = []
     if p.year_min is not None and p.year_min > first:
+        if p.year_min > last + 1:
+            gaps.append(YearSpan(first=last + 1, last=p.year_min - 1))
         p.year_min = first
     if p.year_max is not None and p.year_max < last:
+        if p.year_max < first - 1:
+            gaps.append(YearSpan(first=p.year_max + 1, last=first - 1))
         p.year_max = last
+    p.exclude_years = [*p.exclude_years, *gaps]
 
 
 def _apply_years(p: Preferences, plan: Plan) -> None:
-    """The plan's years over the earlier ones, the later wish winning: a window asked for now
-    lifts the exclusions it overlaps ("not the 90s" → "ok, from 1995 on"), and an exclusion
-    said now ends a window it covers ("from the 90s" → "actually, nothing from the 90s")."""
+    """The plan's years over the earlier ones, the later wish winning where the two cannot
+    both hold: a window asked for now lifts an exclusion it lies within ("not the 90s" → "ok,
+    from 1995 to 1998"), and an exclusion said now ends a window it covers ("from the 90s" →
+    "actually, nothing from the 90s"). Otherwise both hold: "not the 90s", then "nothing
+    before 1980", is 1980 on without the 90s."""
     if plan.year_min is not None or plan.year_max is not None:
         p.year_min, p.year_max = plan.year_min, plan.year_max
         start = -(10**9) if plan.year_min is None else plan.year_min
         end = 10**9 if plan.year_max is None else plan.year_max
         p.exclude_years = [
-            span for span in p.exclude_years if span.last < start or span.first > end
+            span for span in p.exclude_years if not span.first <= start <= end <= span.last
         ]
     for span in plan.exclude_years:
         first, last = sorted((span.first, span.last))

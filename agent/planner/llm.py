@@ -20,7 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from agent.plan import Plan, ShownFeedback
+from agent.plan import Plan, ShownFeedback, YearSpan
 from agent.prompts import PlannerStyle, planner_prompt
 from catalog.errors import RecbotError
 from catalog.sequences import dedupe
@@ -129,6 +129,7 @@ class LLMPlanner:
             "feedback": _feedback(plan.feedback, shown_positions),
             "more_like_position": _shown(plan.more_like_position, shown_positions),
             "question_position": _shown(plan.question_position, shown_positions),
+            "exclude_years": _year_spans(plan.exclude_years),
         }
         return plan.model_copy(update=update)
 
@@ -185,6 +186,22 @@ def _with_parsed_plan(message: BaseMessage) -> dict[str, Any]:
         return {"raw": message, "parsed": Plan.model_validate_json(str(message.text))}
     except ValueError as error:
         return {"raw": message, "parsed": None, "parsing_error": error}
+
+
+MAX_EXCLUDED_SPAN = 50  # years: "not from the 90s" is 10; a span of centuries rules out everything
+
+
+def _year_spans(spans: Iterable[YearSpan]) -> list[YearSpan]:
+    """The LLM's years ruled out, each in order (first ≤ last) and at most a lifetime long: a
+    span it wrote backwards reads the same, one that would rule out the catalog is dropped."""
+    kept: list[YearSpan] = []
+    for span in spans:
+        first, last = sorted((span.first, span.last))
+        if last - first <= MAX_EXCLUDED_SPAN and all(
+            (k.first, k.last) != (first, last) for k in kept
+        ):
+            kept.append(YearSpan(first=first, last=last))
+    return kept
 
 
 def _tidy(texts: Iterable[str]) -> list[str]:

@@ -126,6 +126,21 @@ def test_genres_map_to_catalog_names_and_unknown_ones_are_dropped(llm_stub: LLMS
     assert plan.drop == ["genre:Thriller", "mood:sad"]
 
 
+def test_years_ruled_out_are_put_in_order_and_absurd_spans_dropped(llm_stub: LLMStub) -> None:
+    llm_stub.enqueue_json(
+        {
+            "action": "recommend",
+            "exclude_years": [
+                {"first": 1999, "last": 1990},  # written backwards
+                {"first": 1990, "last": 1999},  # the same again
+                {"first": 0, "last": 3000},  # would rule out the whole catalog
+            ],
+        }
+    )
+    plan = planner(llm_stub)[0].plan("x", EMPTY)
+    assert [(span.first, span.last) for span in plan.exclude_years] == [(1990, 1999)]
+
+
 def test_titles_stay_as_written_and_positions_must_have_been_shown(llm_stub: LLMStub) -> None:
     llm_stub.enqueue_json(
         {

@@ -43,10 +43,14 @@ def test_resolve_titles_links_sure_matches_and_reports_unknown_ones() -> None:
          Plan(action="refine", exclude_years=[YearSpan(first=2000, last=2009)]),
          Preferences(year_min=1970, exclude_years=[YearSpan(first=1980, last=1989),
                                                    YearSpan(first=2000, last=2009)])),
-        # a window asked for later lifts the exclusions it overlaps, not the others
+        # a window asked for later lifts an exclusion it lies within, not the others
         (Preferences(exclude_years=[YearSpan(first=1990, last=1999), YearSpan(first=1970, last=1979)]),
-         Plan(action="refine", year_min=1995),
-         Preferences(year_min=1995, exclude_years=[YearSpan(first=1970, last=1979)])),
+         Plan(action="refine", year_min=1995, year_max=1998),
+         Preferences(year_min=1995, year_max=1998, exclude_years=[YearSpan(first=1970, last=1979)])),
+        # a one-sided window both can hold keeps the exclusion ("nothing before 1980")
+        (Preferences(exclude_years=[YearSpan(first=1990, last=1999)]),
+         Plan(action="refine", year_min=1980),
+         Preferences(year_min=1980, exclude_years=[YearSpan(first=1990, last=1999)])),
         # excluding the very years asked for before ends that window
         (Preferences(include_genres=["Comedy"], year_min=1990, year_max=1999),
          Plan(action="refine", exclude_years=[YearSpan(first=1999, last=1990)]),
@@ -113,6 +117,11 @@ def test_drop_constraints(drops: list[str], expected: Preferences) -> None:
         # "from 2000 on", then "the 90s are ok too": the window widens to take them in
         (Preferences(year_min=2000), "years:1990-1999", Preferences(year_min=1990)),
         (Preferences(year_max=1979), "years:1980-1989", Preferences(year_max=1989)),
+        # "from 2000 on", then "the 80s are fine too": not the 90s between them
+        (Preferences(year_min=2000), "years:1980-1989",
+         Preferences(year_min=1980, exclude_years=[YearSpan(first=1990, last=1999)])),
+        (Preferences(year_max=1969), "years:1980-1989",
+         Preferences(year_max=1989, exclude_years=[YearSpan(first=1970, last=1979)])),
         # a malformed span changes nothing
         (Preferences(year_min=2000), "years:soon", Preferences(year_min=2000)),
         # plain "years" forgets windows and exclusions alike
