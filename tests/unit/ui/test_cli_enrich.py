@@ -53,7 +53,8 @@ def test_rules_without_an_llm_then_build_embeds_them(
     embedder = BagOfWordsEmbedder()
     assert main(["build", "--quiet"], embedder=embedder) == 0
     assert "(16 items with enriched text)" in capsys.readouterr().out
-    assert 0 < embedder.embedded_count <= 16  # items whose rules said nothing keep their vector
+    # items whose rules said nothing keep their vectors (item texts and descriptions: 2 per item)
+    assert 0 < embedder.embedded_count <= 2 * 16
 
     assert main(["enrich", "--quiet"]) == 0
     assert "0 described now, 16 unchanged" in capsys.readouterr().out
@@ -90,7 +91,7 @@ def test_llm_with_a_limit_then_a_failure(
 
     embedder = BagOfWordsEmbedder()
     assert main(["build", "--quiet"], embedder=embedder) == 0
-    assert embedder.embedded_count == 2
+    assert embedder.embedded_count == 2 * 2  # two items: their texts and descriptions
     assert all("If you liked: Cars." in text for text in embedder.calls[0])
     capsys.readouterr()
     assert main(["info", "--json"]) == 0
