@@ -96,13 +96,9 @@ def _years(plan: Plan) -> str:
         window = f" up to {high}"
     if plan.exclude_years:
         spans = [year_span_text(span) for span in plan.exclude_years]
-        window += f"{',' if window else ''} not from {_or(spans)}"
+        window += f"{',' if window else ''} not from {_and(spans, 'or')}"
     return window
 
 
-def _or(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _and(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+def _and(words: Sequence[str], conjunction: str = "and") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"

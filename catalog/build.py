@@ -223,6 +223,7 @@ def build(
         counts = _store(config, source, log)
         stages["store"] = "built"
     with _timed(timings, "embed"):
+        adopt_npz_cache(config.artifacts / "embeddings.npz", config.embeddings_path, embedder.dim)
         reused = _embed(config, source, embedder, enriched, force=force, log=log)
         stages["embed"] = "reused" if reused == len(source) else "built"
     with _timed(timings, "describe"):
@@ -299,7 +300,6 @@ def _embed(
     with_enrichment = sum(1 for item_id in enriched if item_id in source.known)
     what = "item texts" if titles else "descriptions (the texts without titles)"
     log(f"Embedding {len(source)} {what} ({with_enrichment} enriched) with {embedder.model_name} …")
-    adopt_npz_cache(config.artifacts / "embeddings.npz", config.embeddings_path, embedder.dim)
     cache_path = config.embeddings_path if titles else config.descriptions_path
     text_of = item_text if titles else description_text
     store = Store(config.database_url, create=False)

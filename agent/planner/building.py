@@ -106,30 +106,20 @@ class PlanBuilder:
         what = mention.span.what
         if stance == "outside" and not isinstance(what, Title | UnknownTitle):
             stance = "avoid"  # "anything other than horror"
-        # "no horror from the 80s": the negation is the genre's; the years only qualify it
-        qualifier = (
-            isinstance(what, Era)
-            and stance == "avoid"
-            and self.previous is not None
-            and self.previous.cue is mention.cue
-        )
         before = self.previous
-        if (  # "not a fan of 80s horror": the years qualify the genre that follows them
-            isinstance(what, Genres)
-            and stance == "avoid"
-            and before is not None
-            and isinstance(before.span.what, Era)
-            and before.cue is mention.cue
-            and before.span.end == mention.span.start
-        ):
-            era = before.span.what
-            self.exclude_years = [
-                span for span in self.exclude_years if span != (era.year_min, era.year_max)
-            ]
+        # under the negation of the mention before it: years there only qualify a genre
+        negated_with = (
+            before if stance == "avoid" and before and before.cue is mention.cue else None
+        )
+        if negated_with is not None and isinstance(what, Genres):
+            era = negated_with.span.what  # "not a fan of 80s horror": the genre's years
+            if isinstance(era, Era) and negated_with.span.end == mention.span.start:
+                years = (era.year_min, era.year_max)
+                self.exclude_years = [span for span in self.exclude_years if span != years]
         self._combine(mention, stance)
         self.previous = mention
-        if qualifier:
-            return
+        if negated_with is not None and isinstance(what, Era):
+            return  # "no horror from the 80s": the negation is the genre's
         if isinstance(what, Cue):  # "start over": everything said so far goes
             self._forget_all()
         elif isinstance(what, Genres):

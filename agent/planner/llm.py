@@ -194,14 +194,8 @@ MAX_EXCLUDED_SPAN = 50  # years: "not from the 90s" is 10; a span of centuries r
 def _year_spans(spans: Iterable[YearSpan]) -> list[YearSpan]:
     """The LLM's years ruled out, each in order (first ≤ last) and at most a lifetime long: a
     span it wrote backwards reads the same, one that would rule out the catalog is dropped."""
-    kept: list[YearSpan] = []
-    for span in spans:
-        first, last = sorted((span.first, span.last))
-        if last - first <= MAX_EXCLUDED_SPAN and all(
-            (k.first, k.last) != (first, last) for k in kept
-        ):
-            kept.append(YearSpan(first=first, last=last))
-    return kept
+    ordered = dedupe((min(s.first, s.last), max(s.first, s.last)) for s in spans)
+    return [YearSpan(first=a, last=b) for a, b in ordered if b - a <= MAX_EXCLUDED_SPAN]
 
 
 def _tidy(texts: Iterable[str]) -> list[str]:

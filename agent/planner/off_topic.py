@@ -125,10 +125,9 @@ def _in_passing(mention: Mention, words: Sequence[Word], famous: Callable[[Item]
     what = mention.span.what
     span = mention.span
     if isinstance(what, Era):  # a year said ("in 2018"), not "classics" or "when I was a kid"
+        # (a year in brackets, "I Am Michael (2015)", made the message a film's: off_topic)
         said = words[span.start : span.end]
-        # "I Am Michael (2015)": a year in brackets dates a film
-        years = [w for w in said if _is_year(w.norm)]
-        return mention.cue is None and bool(years) and not any("(" in w.sep for w in years)
+        return mention.cue is None and any(_is_year(w.norm) for w in said)
     if not isinstance(what, Title):
         return False
     near = {words[i].norm for i in (span.start - 1, span.end) if 0 <= i < len(words)}
